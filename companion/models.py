@@ -1,0 +1,129 @@
+"""Database tables (SQLModel). Patient text only ever appears here as AES-GCM ciphertext.
+
+Families follow the full-stack-fastapi-template habit: `UserBase` / `User(table=True)` /
+`UserPublic`. Ids are opaque random or derived strings, never built from patient text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "Consent",
+    "DataKey",
+    "Escalation",
+    "EscalationStatus",
+    "ExerciseAnswer",
+    "Message",
+    "Role",
+    "User",
+    "UserPublic",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(StrEnum):
+    PATIENT = "patient"
+    THERAPIST = "therapist"
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class UserBase(SQLModel):
+    username: str = Field(index=True, unique=True, min_length=1, max_length=64)
+    role: Role
+    is_active: bool = True
+
+
+class User(UserBase, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    password_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserPublic(UserBase):
+    id: str
+
+
+class DataKey(SQLModel, table=True):
+    """A patient's data-encryption key, wrapped by the key-encryption key `kek_id`.
+
+    Deleting the row crypto-shreds everything encrypted for that patient.
+    """
+
+    owner_id: str = Field(primary_key=True, max_length=64)
+    kek_id: str = Field(max_length=64)
+    wrapped_key: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Consent(SQLModel, table=True):
+    """One consent decision of a patient for one version of the consent text."""
+
+    __table_args__ = (UniqueConstraint("patient_id", "version", "scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: str = Field(index=True, max_length=36)
+    version: str = Field(max_length=64)
+    scope: str = Field(max_length=32)
+    given_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+
+
+class Message(SQLModel, table=True):
+    """One transcript message, encrypted with the patient's data key."""
+
+    id: str = Field(primary_key=True, max_length=80)  # deterministic: turn id + role + index
+    patient_id: str = Field(index=True, max_length=36)
+    role: str = Field(max_length=16)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ExerciseAnswer(SQLModel, table=True):
+    """A patient's answer to one module step, encrypted."""
+
+    __table_args__ = (UniqueConstraint("patient_id", "run_id", "step_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: str = Field(index=True, max_length=36)
+    run_id: str = Field(max_length=64)  # one run of a module
+    module_id: str = Field(max_length=64)
+    module_version: str = Field(max_length=32)
+    step_id: str = Field(max_length=64)
+    ciphertext: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    completed: bool = False
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CONTACTED = "contacted"
+    RESOLVED = "resolved"
+
+
+class Escalation(SQLModel, table=True):
+    """A risk event for reviewers. The excerpt is encrypted; tier, categories and signals are not patient text."""
+
+    id: str = Field(primary_key=True, max_length=80)  # deterministic from the turn
+    patient_id: str = Field(index=True, max_length=36)
+    tier: int = Field(index=True)
+    urgent: bool = False
+    categories: str = Field(default="", max_length=400)  # comma-separated Category values
+    signals: str = Field(default="", max_length=4000)  # JSON list of Signal dumps
+    detector_version: str = Field(max_length=64)
+    before_consent: bool = False
+    excerpt: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    status: EscalationStatus = Field(default=EscalationStatus.OPEN, index=True)
+    safety_mode: bool = True  # the conversation stays in safety mode until a reviewer clears it
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    cleared_at: datetime | None = None

@@ -1,0 +1,76 @@
+"""Per-run collaborators of the graph (LangGraph runtime context): stores, content, screen, personaliser.
+
+Nothing here is checkpointed. The adapter (`companion/`) builds one `TurnContext` per turn
+and passes it as `context=` to `graph.invoke`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flows.copy import ChatCopy, ConsentDocument
+from flows.modules import ModuleLibrary
+from flows.personalise import Personaliser, ScriptedPersonaliser
+from safety.screen import assess
+from safety.types import Assessment
+
+__all__ = ["PatientStore", "TurnContext"]
+
+
+class PatientStore(Protocol):
+    """What the graph may persist or read about the patient (implemented in companion/)."""
+
+    def consent_version(self, patient_id: str) -> str | None:
+        """Return the consent version the patient has agreed to (and not withdrawn), if any."""
+        ...
+
+    def ai_consent(self, patient_id: str) -> bool:
+        """Return whether the patient agreed to send masked text to an external AI service."""
+        ...
+
+    def record_consent(self, *, patient_id: str, version: str, scopes: Sequence[str]) -> None: ...
+
+    def record_answer(
+        self,
+        *,
+        patient_id: str,
+        run_id: str,
+        module_id: str,
+        module_version: str,
+        step_id: str,
+        value: Any,
+        completed: bool = False,
+    ) -> None: ...
+
+    def record_escalation(
+        self,
+        *,
+        patient_id: str,
+        escalation_id: str,
+        assessment: Assessment,
+        excerpt: Sequence[str],
+        before_consent: bool,
+        safety_mode: bool,
+    ) -> None: ...
+
+    def in_safety_mode(self, patient_id: str) -> bool:
+        """Return whether an escalation of this patient still holds the conversation in safety mode."""
+        ...
+
+
+@dataclass
+class TurnContext:
+    """Collaborators for one turn of one patient."""
+
+    patient_id: str
+    store: PatientStore
+    modules: ModuleLibrary
+    copy: ChatCopy
+    consent: ConsentDocument
+    locale: str = "en-US"
+    personaliser: Personaliser = field(default_factory=ScriptedPersonaliser)
+    llm_available: bool = False  # an external LLM is configured (consent for it is asked)
+    screen: Callable[..., Assessment] = assess
+    max_message_chars: int = 4000

@@ -1,0 +1,99 @@
+"""The conversation state that LangGraph checkpoints on the patient's thread, and the replies a turn produces.
+
+State holds what the next turn needs: where the patient is in the flow, their answers in the
+current module, the risk carried across turns. Everything in it is encrypted at rest by the
+checkpoint serializer; nothing here is ever written to checkpoint metadata or logs.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, TypedDict
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ConversationState",
+    "Phase",
+    "Reply",
+    "ReplyAction",
+    "ReplyKind",
+    "TurnInput",
+]
+
+
+class Phase(StrEnum):
+    """Where the patient is in the flow between turns."""
+
+    CONSENT = "consent"  # waiting for an answer to the consent text
+    CONSENT_AI = "consent_ai"  # waiting for the optional external-AI consent
+    CHECK_IN = "check_in"  # waiting for today's mood 0-10
+    MENU = "menu"  # waiting for a choice of what to do
+    STEP = "step"  # waiting for the answer to the current module step
+    SCREENING = "screening"  # waiting for the answer to a screening question
+    SAFETY = "safety"  # in safety mode: no exercises until cleared
+    DECLINED = "declined"  # consent declined; nothing stored
+
+
+class ReplyKind(StrEnum):
+    TEXT = "text"
+    CONSENT = "consent"
+    CRISIS = "crisis"
+    RESOURCES = "resources"
+    SUMMARY = "summary"
+    NOTICE = "notice"
+
+
+class ReplyAction(BaseModel):
+    """A button the chat shows under a reply; pressing it sends `value` as the patient's message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    value: str
+
+
+class Reply(BaseModel):
+    """One message from the companion to the patient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    kind: ReplyKind = ReplyKind.TEXT
+    actions: tuple[ReplyAction, ...] = ()
+    content_id: str = Field(default="", description="id@version of the content it came from")
+
+
+class TurnInput(BaseModel):
+    """What the adapter hands the graph for one patient turn."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    turn_id: str
+    is_start: bool = False  # a new chat was opened; no patient text
+
+
+class ConversationState(TypedDict, total=False):
+    """Checkpointed state of one patient's conversation."""
+
+    # this turn (plain dicts: checkpoints hold JSON-friendly values only)
+    turn: dict[str, Any]  # TurnInput.model_dump()
+    replies: list[dict[str, Any]]  # this turn's Reply dumps; check_safety starts the list afresh
+    assessment: dict[str, Any]  # safety.types.Assessment.model_dump() of this turn
+    # flow position
+    phase: Phase
+    consent_version: str
+    module_id: str
+    step_index: int
+    answers: dict[str, Any]  # answers of the module in progress, by step id
+    completed_modules: list[str]
+    mood: int
+    # screening (tier 2) in progress
+    screening_index: int
+    screening_answers: dict[str, bool]
+    # risk carried across turns
+    risk_tier: int  # highest tier of this conversation until cleared
+    risk_categories: list[str]
+    recent: Annotated[list[str], "last few patient messages, for the screen's context"]
+    turns: int
