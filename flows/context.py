@@ -14,6 +14,7 @@ from flows.copy import ChatCopy, ConsentDocument
 from flows.modules import ModuleLibrary
 from flows.personalise import Personaliser, ScriptedPersonaliser
 from safety.screen import assess
+from safety.screening import ScreeningSet
 from safety.types import Assessment
 
 __all__ = ["PatientStore", "TurnContext"]
@@ -24,6 +25,10 @@ class PatientStore(Protocol):
 
     def consent_version(self, patient_id: str) -> str | None:
         """Return the consent version the patient has agreed to (and not withdrawn), if any."""
+        ...
+
+    def agreed_to_earlier_version(self, patient_id: str, *, current: str) -> bool:
+        """Return whether the patient agreed to a consent version other than `current`."""
         ...
 
     def ai_consent(self, patient_id: str) -> bool:
@@ -69,6 +74,7 @@ class TurnContext:
     modules: ModuleLibrary
     copy: ChatCopy
     consent: ConsentDocument
+    screening: ScreeningSet
     locale: str = "en-US"
     personaliser: Personaliser = field(default_factory=ScriptedPersonaliser)
     llm_available: bool = False  # an external LLM is configured (consent for it is asked)

@@ -40,7 +40,7 @@ REQUIRED_TEXTS = {
     "menu_prompt", "menu_retry", "module_line", "resume_prompt", "paused", "module_done",
     "empty_message", "too_long", "staff_notice", "declined", "consent_needs_clear_yes",
     "consent_recorded", "ai_consent_prompt", "ai_consent_yes", "ai_consent_no",
-    "consent_updated", "safety_cleared", "went_back", "skipped", "cannot_skip", "welcome_back",
+    "consent_updated", "safety_cleared", "went_back", "skipped", "cannot_skip", "welcome_back", "turn_failed",
 }
 REQUIRED_BUTTONS = {
     "agree", "decline", "more_info", "get_help", "next", "pause", "continue", "something_else",

@@ -8,7 +8,7 @@ checkpoint serializer; nothing here is ever written to checkpoint metadata or lo
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, TypedDict
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,6 +25,7 @@ __all__ = [
 class Phase(StrEnum):
     """Where the patient is in the flow between turns."""
 
+    IDLE = "idle"  # nothing pending; the next turn shows the menu
     CONSENT = "consent"  # waiting for an answer to the consent text
     CONSENT_AI = "consent_ai"  # waiting for the optional external-AI consent
     CHECK_IN = "check_in"  # waiting for today's mood 0-10
@@ -81,19 +82,26 @@ class ConversationState(TypedDict, total=False):
     turn: dict[str, Any]  # TurnInput.model_dump()
     replies: list[dict[str, Any]]  # this turn's Reply dumps; check_safety starts the list afresh
     assessment: dict[str, Any]  # safety.types.Assessment.model_dump() of this turn
+    consented: bool  # the patient has agreed to the current consent version
+    wants_help: bool  # the patient asked for crisis resources this turn
+    input_issue: str  # "", "empty" or "too_long"
     # flow position
     phase: Phase
     consent_version: str
     module_id: str
+    module_version: str
+    run_id: str  # one run of the module in progress
     step_index: int
+    pending: str  # "step" or "summary": shown later in this same turn
     answers: dict[str, Any]  # answers of the module in progress, by step id
     completed_modules: list[str]
     mood: int
     # screening (tier 2) in progress
     screening_index: int
     screening_answers: dict[str, bool]
+    resume_phase: Phase  # where to go back to after screening or safety mode
     # risk carried across turns
     risk_tier: int  # highest tier of this conversation until cleared
     risk_categories: list[str]
-    recent: Annotated[list[str], "last few patient messages, for the screen's context"]
+    recent: list[str]  # the last few patient messages, context for the screen
     turns: int

@@ -1,0 +1,57 @@
+"""Structured logging (structlog) that cannot carry patient text.
+
+Log events name what happened with ids and numbers only. As a second line of defence a
+processor keeps only allow-listed keys and short, plain values, so a careless
+`log.info("x", text=...)` is dropped rather than written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+__all__ = ["configure_logging", "get_logger"]
+
+ALLOWED_KEYS = {
+    "event", "level", "timestamp", "logger", "user_id", "patient_id", "role", "tier", "phase",
+    "replies", "error", "host", "port", "url", "count", "version", "kek_id", "path", "status",
+    "escalation_id", "module_id", "step_id", "source", "reason", "seconds", "username",
+}
+MAX_VALUE_CHARS = 120
+
+
+def _only_allowed(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, value in event.items():
+        if key not in ALLOWED_KEYS:
+            kept.setdefault("dropped", []).append(key)
+            continue
+        if isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
+            value = value[:MAX_VALUE_CHARS] + "…"
+        kept[key] = value
+    return kept
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send JSON lines to stderr; quieten libraries that could echo request content."""
+    logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "openai", "httpcore", "langchain", "langgraph"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _only_allowed,
+            structlog.processors.JSONRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str) -> Any:
+    return structlog.get_logger(logger=name)

@@ -1,0 +1,175 @@
+"""The chat service: runs one patient turn through the graph, for the web chat and the terminal.
+
+Before consent a turn runs on an in-memory checkpointer that is never written to disk; from the
+turn that records consent on, the patient's thread lives in the encrypted checkpoint store and
+the transcript is stored encrypted. Turns of one patient are serialised, so a message sent
+while the previous one is still being answered waits its turn and is answered in order.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from langgraph.checkpoint.memory import InMemorySaver
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from companion import accounts
+from companion.crypto import checkpoints_owned_by
+from companion.logging import get_logger
+from companion.models import Role
+from companion.runtime import Runtime
+from flows.context import TurnContext
+from flows.nodes.escalate import escalation_id
+from flows.personalise import ScriptedPersonaliser
+from flows.state import Reply, ReplyKind, TurnInput
+from flows.text import clean_input
+from safety.replies import crisis_reply, resources_reply
+from safety.screen import assess
+from safety.types import Tier
+
+__all__ = ["AuthenticatedUser", "ChatService", "get_service"]
+
+log = get_logger(__name__)
+
+
+class AuthenticatedUser(BaseModel):
+    id: str
+    username: str
+    role: Role
+
+
+class ChatService:
+    """Runs turns for patients; thread-safe; blocking (call it off the event loop)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self._ephemeral = runtime.builder.compile(checkpointer=InMemorySaver())
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._locks_guard = threading.Lock()
+
+    # accounts ----------------------------------------------------------------
+    def authenticate(self, username: str, password: str) -> AuthenticatedUser | None:
+        with Session(self.runtime.engine) as session:
+            user = accounts.authenticate(session, username=username, password=password)
+        if user is None:
+            log.info("sign_in_failed")
+            return None
+        log.info("sign_in", user_id=user.id, role=str(user.role))
+        return AuthenticatedUser(id=user.id, username=user.username, role=user.role)
+
+    def _role(self, user_id: str) -> Role | None:
+        with Session(self.runtime.engine) as session:
+            user = accounts.get_user(session, user_id)
+        return None if user is None or not user.is_active else user.role
+
+    # turns -------------------------------------------------------------------
+    def open_chat(self, *, user_id: str) -> list[Reply]:
+        """Start (or come back to) a chat: consent, or a check-in and the place they left off."""
+        return self._turn(user_id, TurnInput(text="", turn_id=f"start-{uuid.uuid4()}", is_start=True))
+
+    def handle_message(self, *, user_id: str, text: str | bytes, turn_id: str) -> list[Reply]:
+        """Answer one patient message. Every message is screened first, whatever it contains."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        turn = TurnInput(text=clean_input(text), turn_id=_safe_turn_id(turn_id))
+        return self._turn(user_id, turn)
+
+    def _lock(self, user_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks[user_id]
+
+    def _turn(self, user_id: str, turn: TurnInput) -> list[Reply]:
+        if self._role(user_id) is not Role.PATIENT:
+            return [Reply(text=self.runtime.copy.text("staff_notice"), kind=ReplyKind.NOTICE)]
+        with self._lock(user_id):
+            return self._run(user_id, turn)
+
+    def _run(self, patient_id: str, turn: TurnInput) -> list[Reply]:
+        rt = self.runtime
+        store = rt.store
+        consented_before = store.consent_version(patient_id) == rt.consent.version
+        ai_ok = rt.settings.llm_configured and consented_before and store.ai_consent(patient_id)
+        context = TurnContext(
+            patient_id=patient_id, store=store, modules=rt.modules, copy=rt.copy, consent=rt.consent,
+            screening=rt.screening, locale=rt.settings.locale,
+            personaliser=rt.personaliser if ai_ok else ScriptedPersonaliser(),
+            llm_available=rt.settings.llm_configured, max_message_chars=rt.settings.max_message_chars,
+        )
+        config: dict[str, Any] = {"configurable": {"thread_id": patient_id}}
+        graph = rt.graph if consented_before else self._ephemeral
+        try:
+            with checkpoints_owned_by(patient_id):
+                result = graph.invoke({"turn": turn.model_dump()}, config, context=context, durability="exit")
+                consented_now = bool(result.get("consented"))
+                if consented_now and not consented_before:
+                    self._move_to_encrypted_store(config, result)
+        except Exception as exc:  # the turn failed: still screen it and never leave the patient without help
+            log.error("turn_failed", patient_id=patient_id, error=type(exc).__name__)
+            return self._fail_safe(patient_id, turn, consented=consented_before)
+        replies = [Reply.model_validate(r) for r in result.get("replies", [])]
+        if consented_now:
+            said = [] if turn.is_start else [("patient", turn.text)]
+            store.append_messages(
+                patient_id=patient_id, turn_id=turn.turn_id,
+                messages=said + [("companion", r.text) for r in replies],
+            )
+        tier = result.get("assessment", {}).get("tier", -1)
+        log.info("turn", patient_id=patient_id, tier=tier, phase=str(result.get("phase", "")), replies=len(replies))
+        return replies
+
+    def _fail_safe(self, patient_id: str, turn: TurnInput, *, consented: bool) -> list[Reply]:
+        """Answer a turn the graph could not run: crisis reply if the screen finds risk, else resources."""
+        locale = self.settings.locale
+        assessment = assess(turn.text)
+        if assessment.tier >= Tier.ACTIVE:
+            try:
+                self.runtime.store.record_escalation(
+                    patient_id=patient_id, escalation_id=escalation_id(patient_id, turn.turn_id),
+                    assessment=assessment, excerpt=[turn.text], before_consent=not consented, safety_mode=True,
+                )
+            except Exception as exc:  # the reply matters more than the record; say so loudly
+                log.error("escalation_record_failed", patient_id=patient_id, error=type(exc).__name__)
+            crisis = crisis_reply(tier=assessment.tier, categories=list(assessment.categories), locale=locale)
+            return [Reply(text=crisis.text, kind=ReplyKind.CRISIS, content_id=crisis.content_id)]
+        resources = resources_reply(locale)
+        return [
+            Reply(text=self.runtime.copy.text("turn_failed"), kind=ReplyKind.NOTICE),
+            Reply(text=resources.text, kind=ReplyKind.RESOURCES, content_id=resources.content_id),
+        ]
+
+    def _move_to_encrypted_store(self, config: dict[str, Any], values: dict[str, Any]) -> None:
+        """Consent was just given: carry the flow position into the encrypted store, drop the rest."""
+        keep = {k: v for k, v in values.items() if k not in {"recent", "replies", "turn"}}
+        self.runtime.graph.update_state(config, keep, as_node="check_safety")
+        self._ephemeral.checkpointer.delete_thread(config["configurable"]["thread_id"])  # type: ignore[union-attr]
+
+    def forget_unconsented(self, *, user_id: str) -> None:
+        """Drop the in-memory state of a patient who has not consented (e.g. the chat closed)."""
+        self._ephemeral.checkpointer.delete_thread(user_id)  # type: ignore[union-attr]
+
+
+def _safe_turn_id(turn_id: str) -> str:
+    """Turn ids come from clients: keep them short and opaque, or replace them."""
+    cleaned = "".join(c for c in turn_id if c.isalnum() or c in "-_")[:64]
+    return cleaned or str(uuid.uuid4())
+
+
+_service: ChatService | None = None
+_service_lock = threading.Lock()
+
+
+def get_service() -> ChatService:
+    """Return the process-wide service, building it from `Settings()` on first use."""
+    global _service
+    with _service_lock:
+        if _service is None:
+            from companion.runtime import open_runtime
+            from companion.settings import Settings
+
+            _service = ChatService(open_runtime(Settings()))
+        return _service

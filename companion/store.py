@@ -1,0 +1,183 @@
+"""The graph's `PatientStore`, on SQLModel: consent, answers, escalations, transcript.
+
+Every piece of patient text is encrypted with the patient's data key before it reaches the
+database. Writes are upserts under deterministic keys, so a node that re-runs does not
+duplicate anything. Nothing here writes before the caller has checked consent, except
+escalation records, which safety needs whatever the consent state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from companion.crypto import PatientCrypto
+from companion.db import session_scope
+from companion.models import Consent, DataKey, Escalation, ExerciseAnswer, Message, utcnow
+from safety.types import Assessment
+
+__all__ = ["SqlPatientStore", "crypto_for"]
+
+STORE_SCOPE = "store_conversations"
+AI_SCOPE = "external_ai"
+
+
+def crypto_for(engine: Engine, keyring: Any) -> PatientCrypto:
+    """Build a `PatientCrypto` whose wrapped data keys live in the `datakey` table."""
+
+    def load(owner_id: str) -> tuple[str, bytes] | None:
+        with Session(engine) as session:
+            row = session.get(DataKey, owner_id)
+            return None if row is None else (row.kek_id, row.wrapped_key)
+
+    def store(owner_id: str, kek_id: str, wrapped: bytes) -> None:
+        with session_scope(engine) as session:
+            if session.get(DataKey, owner_id) is None:
+                session.add(DataKey(owner_id=owner_id, kek_id=kek_id, wrapped_key=wrapped))
+
+    return PatientCrypto(keyring=keyring, load_wrapped=load, store_wrapped=store)
+
+
+class SqlPatientStore:
+    """Implements `flows.context.PatientStore` and the transcript writes of the adapter."""
+
+    def __init__(self, engine: Engine, crypto: PatientCrypto) -> None:
+        self.engine = engine
+        self.crypto = crypto
+
+    # consent -----------------------------------------------------------------
+    def _consents(self, session: Session, patient_id: str) -> list[Consent]:
+        query = select(Consent).where(Consent.patient_id == patient_id, Consent.withdrawn_at == None)  # noqa: E711
+        return list(session.exec(query))
+
+    def consent_version(self, patient_id: str) -> str | None:
+        with Session(self.engine) as session:
+            rows = [c for c in self._consents(session, patient_id) if c.scope == STORE_SCOPE]
+            return max(rows, key=lambda c: c.given_at).version if rows else None
+
+    def agreed_to_earlier_version(self, patient_id: str, *, current: str) -> bool:
+        with Session(self.engine) as session:
+            query = select(Consent).where(Consent.patient_id == patient_id, Consent.version != current)
+            return session.exec(query).first() is not None
+
+    def ai_consent(self, patient_id: str) -> bool:
+        version = self.consent_version(patient_id)
+        with Session(self.engine) as session:
+            return any(
+                c.scope == AI_SCOPE and c.version == version for c in self._consents(session, patient_id)
+            )
+
+    def record_consent(self, *, patient_id: str, version: str, scopes: Sequence[str]) -> None:
+        with session_scope(self.engine) as session:
+            for scope in scopes:
+                query = select(Consent).where(
+                    Consent.patient_id == patient_id, Consent.version == version, Consent.scope == scope
+                )
+                row = session.exec(query).first()
+                if row is None:
+                    session.add(Consent(patient_id=patient_id, version=version, scope=scope))
+                else:
+                    row.withdrawn_at = None
+                    row.given_at = utcnow()
+                    session.add(row)
+
+    def withdraw_consent(self, *, patient_id: str) -> None:
+        with session_scope(self.engine) as session:
+            for row in self._consents(session, patient_id):
+                row.withdrawn_at = utcnow()
+                session.add(row)
+
+    # answers -----------------------------------------------------------------
+    def record_answer(
+        self, *, patient_id: str, run_id: str, module_id: str, module_version: str,
+        step_id: str, value: Any, completed: bool = False,
+    ) -> None:
+        blob = self.crypto.encrypt(patient_id, json.dumps(value), purpose="answer")
+        with session_scope(self.engine) as session:
+            query = select(ExerciseAnswer).where(
+                ExerciseAnswer.patient_id == patient_id, ExerciseAnswer.run_id == run_id,
+                ExerciseAnswer.step_id == step_id,
+            )
+            row = session.exec(query).first() or ExerciseAnswer(
+                patient_id=patient_id, run_id=run_id, module_id=module_id,
+                module_version=module_version, step_id=step_id, ciphertext=blob,
+            )
+            row.ciphertext, row.completed, row.updated_at = blob, completed, utcnow()
+            session.add(row)
+
+    def answers(self, *, patient_id: str, module_id: str | None = None) -> list[dict[str, Any]]:
+        """Decrypt a patient's stored answers (for the patient's own views and tests)."""
+        with Session(self.engine) as session:
+            query = select(ExerciseAnswer).where(ExerciseAnswer.patient_id == patient_id)
+            if module_id:
+                query = query.where(ExerciseAnswer.module_id == module_id)
+            rows = list(session.exec(query.order_by(ExerciseAnswer.id)))
+        return [
+            {"run_id": r.run_id, "module_id": r.module_id, "step_id": r.step_id, "completed": r.completed,
+             "value": json.loads(self.crypto.decrypt_text(patient_id, r.ciphertext, purpose="answer"))}
+            for r in rows
+        ]
+
+    # escalations -------------------------------------------------------------
+    def record_escalation(
+        self, *, patient_id: str, escalation_id: str, assessment: Assessment,
+        excerpt: Sequence[str], before_consent: bool, safety_mode: bool,
+    ) -> None:
+        blob = self.crypto.encrypt(patient_id, json.dumps(list(excerpt)), purpose="escalation")
+        with session_scope(self.engine) as session:
+            row = session.get(Escalation, escalation_id) or Escalation(
+                id=escalation_id, patient_id=patient_id, tier=int(assessment.tier),
+                detector_version=assessment.detector_version,
+            )
+            row.tier = max(row.tier, int(assessment.tier))
+            row.urgent = row.tier >= 4
+            row.categories = ",".join(str(c) for c in assessment.categories)
+            row.signals = json.dumps([s.model_dump(mode="json") for s in assessment.signals])
+            row.before_consent, row.excerpt, row.safety_mode = before_consent, blob, safety_mode
+            session.add(row)
+
+    def in_safety_mode(self, patient_id: str) -> bool:
+        with Session(self.engine) as session:
+            query = select(Escalation.id).where(Escalation.patient_id == patient_id, Escalation.safety_mode == True)  # noqa: E712
+            return session.exec(query).first() is not None
+
+    def clear_safety_mode(self, *, patient_id: str) -> int:
+        """Clear safety mode for a patient (a reviewer's action); return how many records changed."""
+        with session_scope(self.engine) as session:
+            rows = list(session.exec(select(Escalation).where(Escalation.patient_id == patient_id, Escalation.safety_mode == True)))  # noqa: E712
+            for row in rows:
+                row.safety_mode, row.cleared_at = False, utcnow()
+                session.add(row)
+            return len(rows)
+
+    def escalations(self, *, patient_id: str) -> list[Escalation]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(Escalation).where(Escalation.patient_id == patient_id)))
+
+    def escalation_excerpt(self, escalation: Escalation) -> list[str]:
+        if escalation.excerpt is None:
+            return []
+        return list(json.loads(self.crypto.decrypt_text(escalation.patient_id, escalation.excerpt, purpose="escalation")))
+
+    # transcript --------------------------------------------------------------
+    def append_messages(self, *, patient_id: str, turn_id: str, messages: Sequence[tuple[str, str]]) -> None:
+        """Store (role, text) pairs of one turn, encrypted, under ids derived from the turn."""
+        with session_scope(self.engine) as session:
+            for index, (role, text) in enumerate(messages):
+                message_id = f"{turn_id}:{index}"
+                blob = self.crypto.encrypt(patient_id, json.dumps({"role": role, "text": text}), purpose="message")
+                row = session.get(Message, message_id) or Message(
+                    id=message_id, patient_id=patient_id, role=role, ciphertext=blob
+                )
+                row.ciphertext = blob
+                session.add(row)
+
+    def transcript(self, *, patient_id: str) -> list[dict[str, str]]:
+        with Session(self.engine) as session:
+            query = select(Message).where(Message.patient_id == patient_id).order_by(Message.created_at, Message.id)
+            rows = list(session.exec(query))
+        return [json.loads(self.crypto.decrypt_text(patient_id, r.ciphertext, purpose="message")) for r in rows]

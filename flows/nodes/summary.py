@@ -1,0 +1,38 @@
+"""`summary`: show the patient what they produced in the module, set homework, and close the run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from flows.context import TurnContext
+from flows.replies import buttons, reply, with_replies
+from flows.runner import summary_text
+from flows.state import ConversationState, Phase, ReplyKind
+
+__all__ = ["summary"]
+
+
+def summary(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
+    """Summarise the finished module from the patient's own answers (never LLM-written)."""
+    ctx = runtime.context
+    module = ctx.modules.get(state["module_id"])
+    answers = state.get("answers", {})
+    text = summary_text(module, answers)
+    ctx.store.record_answer(
+        patient_id=ctx.patient_id, run_id=state["run_id"], module_id=module.id,
+        module_version=module.version, step_id=module.steps[-1].id, value=text, completed=True,
+    )
+    done = reply(ctx.copy.text("module_done", title=module.title), actions=buttons(ctx.copy, "something_else"))
+    return {
+        "phase": Phase.IDLE,
+        "pending": "",
+        "completed_modules": [*state.get("completed_modules", []), module.id],
+        "module_id": "",
+        "step_index": 0,
+        "answers": {},
+        "replies": with_replies(
+            state, reply(text, kind=ReplyKind.SUMMARY, content_id=f"{module.content_id}#summary"), done
+        ),
+    }
