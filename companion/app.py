@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, *, health_check: HealthCheck | 
 
     app = FastAPI(title="Companion", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    check = health_check or _database_check(settings)
+    app.state.health_check = health_check or _database_check(settings)
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, *, health_check: HealthCheck | 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         try:
-            healthy = await asyncio.to_thread(check)
+            healthy = await asyncio.to_thread(app.state.health_check)
         except Exception as error:  # noqa: BLE001 - reported as unhealthy, type only
             logger.error("health check failed: %s", type(error).__name__)
             healthy = False
