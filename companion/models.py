@@ -27,7 +27,7 @@ __all__ = [
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
 
 
 class Role(StrEnum):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 03:27:39.605926
+Create Date: 2026-11-27 03:36:52.268141
 
 """
 from typing import Sequence, Union

@@ -1,0 +1,45 @@
+"""Shared fixtures: settings on a temporary data dir, and the two storage back-ends.
+
+PostgreSQL runs only when `COMPANION_TEST_POSTGRES_URL` is set (CI sets it to the local
+server); without it the PostgreSQL variants are skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from companion.settings import Settings
+
+POSTGRES_URL = os.environ.get("COMPANION_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(autouse=True)
+def _no_forbidden_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never run with the variables that switch on Chainlit's plaintext storage."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("LITERAL_API_KEY", raising=False)
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings that ignore the developer's environment and .env file."""
+    return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "var")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for each storage back-end; PostgreSQL is skipped unless configured."""
+    if request.param == "postgres":
+        if not POSTGRES_URL:
+            pytest.skip("PostgreSQL storage test skipped: set COMPANION_TEST_POSTGRES_URL to run it")
+        yield make_settings(tmp_path / "var", database_url=POSTGRES_URL)
+    else:
+        yield make_settings(tmp_path / "var")
