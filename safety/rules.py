@@ -1,0 +1,159 @@
+"""Load and compile the risk-screen rules from `safety/data/rules.yaml`.
+
+Rules are data so reviewers can read them without reading the engine: each has a stable id, a
+tier, a category and regex alternatives written against normalised text. This module only
+validates and compiles them (once, on first use); `safety.screen` applies them.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from safety.paths import SAFETY_DATA
+from safety.types import Category, Tier
+
+__all__ = ["Escalator", "Rule", "RuleSet", "load_rules"]
+
+RULES_FILE = SAFETY_DATA / "rules.yaml"
+_MACRO = re.compile(r"%([A-Z_]+)%")
+
+
+class Rule(BaseModel):
+    """One compiled rule: when `pattern` matches a sentence, emit a signal."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str
+    tier: Tier
+    category: Category
+    pattern: re.Pattern[str]
+    negatable: bool = True
+    self_directed: bool = True
+    unless: re.Pattern[str] | None = None
+    recent_tier: Tier | None = None
+    history_tier: Tier | None = None
+    history_category: Category | None = None
+
+
+class Escalator(BaseModel):
+    """Raise a message to `tier` when it has a signal in `categories` and matches `pattern`."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    id: str
+    tier: Tier
+    category: Category
+    categories: frozenset[Category] = Field(default_factory=frozenset)
+    min_tier: Tier = Tier.ACTIVE
+    pattern: re.Pattern[str]
+
+
+class RuleSet(BaseModel):
+    """All rules and escalators, with the version of the rule file they came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    version: str
+    rules: tuple[Rule, ...]
+    escalators: tuple[Escalator, ...]
+
+
+def _expand(text: str, macros: dict[str, str], *, where: str) -> str:
+    for _ in range(5):  # macros may use macros; five levels is plenty
+        if not _MACRO.search(text):
+            return text
+        try:
+            text = _MACRO.sub(lambda m: macros[m.group(1)], text)
+        except KeyError as exc:
+            raise ValueError(f"{where}: unknown macro %{exc.args[0]}% (define it under 'macros')") from exc
+    raise ValueError(f"{where}: macros nest too deeply")
+
+
+def _compile(text: str, macros: dict[str, str], *, where: str) -> re.Pattern[str]:
+    expanded = _expand(text, macros, where=where)
+    try:
+        return re.compile(expanded)
+    except re.error as exc:
+        raise ValueError(f"{where}: invalid regex ({exc})") from exc
+
+
+def _alternatives(block: str, macros: dict[str, str], *, where: str) -> re.Pattern[str]:
+    lines = [ln.strip() for ln in block.splitlines()]
+    alts = [ln for ln in lines if ln and not ln.startswith("#")]
+    if not alts:
+        raise ValueError(f"{where}: 'patterns' is empty")
+    for i, alt in enumerate(alts):  # compile one by one so an error names its line
+        _compile(alt, macros, where=f"{where} pattern {i + 1}")
+    return _compile("|".join(f"(?:{a})" for a in alts), macros, where=where)
+
+
+def _rule(raw: dict[str, Any], macros: dict[str, str]) -> Rule:
+    where = f"rule {raw.get('id', '?')}"
+    unless = raw.get("unless")
+    return Rule(
+        id=raw["id"],
+        tier=Tier(raw["tier"]),
+        category=Category(raw["category"]),
+        pattern=_alternatives(raw["patterns"], macros, where=where),
+        negatable=raw.get("negatable", True),
+        self_directed=raw.get("self_directed", True),
+        unless=_compile(unless, macros, where=f"{where} unless") if unless else None,
+        recent_tier=raw.get("recent_tier"),
+        history_tier=raw.get("history_tier"),
+        history_category=raw.get("history_category"),
+    )
+
+
+def _escalator(raw: dict[str, Any], macros: dict[str, str]) -> Escalator:
+    return Escalator(
+        id=raw["id"],
+        tier=Tier(raw["tier"]),
+        category=Category(raw["category"]),
+        categories=frozenset(Category(c) for c in raw.get("categories", [])),
+        min_tier=Tier(raw.get("min_tier", Tier.ACTIVE)),
+        pattern=_compile(raw["pattern"], macros, where=f"escalator {raw['id']}"),
+    )
+
+
+def parse_rules(data: dict[str, Any]) -> RuleSet:
+    """Validate and compile a parsed rule file.
+
+    Args:
+        data: The mapping read from a rules YAML file.
+
+    Returns:
+        The compiled rule set.
+
+    Raises:
+        ValueError: A rule is malformed, a macro is unknown or a regex does not compile.
+    """
+    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    rules = tuple(_rule(r, macros) for r in data["rules"])
+    ids = [r.id for r in rules]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"rules file: duplicate rule ids {duplicates}")
+    escalators = tuple(_escalator(e, macros) for e in data.get("escalators") or [])
+    return RuleSet(id=str(data["id"]), version=str(data["version"]), rules=rules, escalators=escalators)
+
+
+@cache
+def load_rules(path: Path = RULES_FILE) -> RuleSet:
+    """Read, validate and compile the rule file once per process.
+
+    Args:
+        path: The rules YAML file; defaults to the one shipped in `safety/data/`.
+
+    Returns:
+        The compiled rule set.
+    """
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return parse_rules(data)

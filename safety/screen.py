@@ -1,0 +1,228 @@
+"""Rule-based risk screen: one patient message (and its recent context) in, an `Assessment` out.
+
+The text is normalised (`safety.normalise`), split into sentences, and every rule from
+`safety/data/rules.yaml` is matched sentence by sentence. Each match is then judged in its
+sentence: a close negation ("I would never kill myself") drops it; a third-person subject or a
+fiction cue ("my friend said she wanted to die", "in the film...") demotes it to tier 1 with a
+`.third_party` id; a hypothetical ("what if I...") caps it at tier 2; a time marker can move it
+("tried to ... years ago" is history, not a recent attempt). Message-level escalators then add
+timing or weapons ("... tonight"). `assess` wraps all of this and fails closed: any error is
+returned as tier 2 with an `error.rules` signal, never as silence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+
+from safety.normalise import normalise
+from safety.rules import Rule, load_rules
+from safety.types import Assessment, Category, Signal, Tier
+
+__all__ = ["DETECTOR_VERSION", "assess", "screen_message", "wants_crisis_resources"]
+
+DETECTOR_VERSION = "companion-rules-0.1.0"
+
+_log = logging.getLogger(__name__)
+
+_SENTENCES = re.compile(r"[.!?;\n]+|\s[-:]\s|\"")
+_CLAUSE = re.compile(r",|\b(?:but|and|though|although|however|yet|so|because|cause|cuz|then|while)\b")
+_WORD = re.compile(r"[a-z']+")
+_NEGATORS = frozenset(
+    "not never no don't dont doesn't doesnt didn't didnt won't wont wouldn't wouldnt isn't isnt "
+    "wasn't wasnt aren't arent haven't havent hasn't hasnt hadn't hadnt shouldn't nor "
+    "neither nothing".split()
+)
+# Words between a negator and the match that mean the negation is about something else.
+_NEGATION_BREAKERS = frozenset("know why if sure think mind care stop help understand".split())
+_FIRST_PERSON = frozenset("i i'm im i've ive i'd id i'll me my myself mine".split())
+_THIRD_PERSON = frozenset(
+    """he she they he's she's they're theyre his her him them their himself herself themselves
+    friend friends mate bestie bff mom mum mother dad father brother sister son daughter cousin
+    aunt uncle grandma grandpa grandmother grandfather nan wife husband partner boyfriend
+    girlfriend bf gf colleague coworker classmate roommate flatmate someone somebody people
+    character protagonist girl boy man woman guy kid person patient client student teen teenager
+    celebrity singer actor author narrator villain hero""".split()
+)
+_FICTION = re.compile(
+    r"\b(?:movie|film|book|novel|show|series|episode|story|song|lyrics|poem|anime|manga|fiction|"
+    r"plot|scene|video game|character|documentary|podcast|play)\b"
+)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:what if|if i ever|if ever|hypothetically|imagine|in case i|what would happen if|"
+    r"what should i do if|how do i help|how can i help|how to help|is it normal to)\b"
+)
+_RECENT = re.compile(
+    r"\b(?:yesterday|last (?:night|week|weekend|month|monday|tuesday|wednesday|thursday|friday|"
+    r"saturday|sunday)|(?:a|one|two|three|1|2|3|few|couple of|couple) (?:days?|weeks?|months?) ago|"
+    r"earlier this (?:week|month)|the other (?:day|night)|recently|this past week)\b"
+)
+_HISTORY = re.compile(
+    r"\b(?:(?:\d+|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many) months ago|"
+    r"(?:a|one|two|three|four|five|six|seven|eight|nine|ten|several|few|many|couple of|\d+) years? ago|"
+    r"last year|years back|when i was (?:\d+|a kid|a child|young|younger|little|a teen|a teenager|in)|"
+    r"as a (?:kid|child|teen|teenager)|in (?:high school|middle school|secondary school|college|uni|"
+    r"university|my teens|my twenties|(?:19|20)\d\d)|used to|in the past|long time ago|back then|"
+    r"stopped|years clean|months clean|clean for)\b"
+)
+_AFFIRMATION = re.compile(
+    r"^(?:yes|yeah|yea|yep|yup|ya|y|i have|i do|i did|i am|i'm|im|yes i have|yes i do|yes i did|"
+    r"sometimes|kind of|kinda|sort of|a bit|a little|maybe|probably|all the time|every day|often|"
+    r"a lot|true|correct|right|exactly|i guess|i think so)\b[^.?!]{0,30}$"
+)
+_TIMING = re.compile(r"^(?:tonight|today|right now|now|soon|tomorrow|this weekend|very soon)\b[ .!]*$")
+
+
+def _sentences(text: str) -> list[str]:
+    out: list[str] = []
+    for line in text.splitlines() or [text]:
+        norm = normalise(line)
+        out.extend(s.strip() for s in _SENTENCES.split(norm) if s.strip())
+    return out
+
+
+def _negated(clause_prefix: str) -> bool:
+    words = _WORD.findall(clause_prefix)[-5:]
+    for i, word in enumerate(words):
+        if word in _NEGATORS and not _NEGATION_BREAKERS.intersection(words[i + 1 :]):
+            return True
+    return False
+
+
+def _subject(prefix: str) -> str:
+    for word in reversed(_WORD.findall(prefix)):
+        if word in _FIRST_PERSON:
+            return "first"
+        if word in _THIRD_PERSON:
+            return "third"
+    return "none"
+
+
+def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
+    prefix = sentence[: match.start()]
+    clause_prefix = _CLAUSE.split(prefix)[-1]
+    if rule.negatable and _negated(clause_prefix):
+        return None
+    tier, category, rule_id, detail = rule.tier, rule.category, rule.id, ""
+    if rule.recent_tier is not None and _RECENT.search(sentence):
+        tier, rule_id = rule.recent_tier, f"{rule.id}.recent"
+    elif rule.history_tier is not None and _HISTORY.search(sentence):
+        tier, rule_id = rule.history_tier, f"{rule.id}.history"
+        category = rule.history_category or category
+    if rule.self_directed:
+        subject = _subject(prefix)
+        if subject == "third" or (subject == "none" and _FICTION.search(sentence)):
+            return Signal(source="rules", id=f"{rule_id}.third_party", tier=min(tier, Tier.DISTRESS),
+                          category=Category.DISTRESS if tier > Tier.DISTRESS else category,
+                          detail="about someone else")
+    if tier > Tier.UNCLEAR and _HYPOTHETICAL.search(clause_prefix):
+        tier, rule_id, detail = Tier.UNCLEAR, f"{rule_id}.hypothetical", "hypothetical"
+    return Signal(source="rules", id=rule_id, tier=tier, category=category, detail=detail)
+
+
+def _rule_signals(sentences: Sequence[str]) -> list[Signal]:
+    rules = load_rules()
+    found: dict[str, Signal] = {}
+    for sentence in sentences:
+        for rule in rules.rules:
+            if rule.unless is not None and rule.unless.search(sentence):
+                continue
+            for match in rule.pattern.finditer(sentence):
+                signal = _judge(rule, sentence, match)
+                if signal is not None and (signal.id not in found or signal.tier > found[signal.id].tier):
+                    found[signal.id] = signal
+    return list(found.values())
+
+
+def _escalations(text: str, signals: Sequence[Signal]) -> list[Signal]:
+    out: list[Signal] = []
+    for esc in load_rules().escalators:
+        triggered = any(s.category in esc.categories and s.tier >= esc.min_tier for s in signals)
+        if triggered and esc.pattern.search(text):
+            out.append(Signal(source="rules", id=esc.id, tier=esc.tier, category=esc.category))
+    return out
+
+
+def screen_message(text: str) -> Assessment:
+    """Screen one message with the rules and return its assessment.
+
+    Args:
+        text: The patient's message, raw.
+
+    Returns:
+        The assessment; tier 0 with no signals when nothing matched or the text is blank.
+        Signals carry rule ids only, never the patient's words.
+    """
+    sentences = _sentences(text)
+    signals = _rule_signals(sentences)
+    signals += _escalations(" ".join(sentences), signals)
+    return Assessment.from_signals(signals, version=DETECTOR_VERSION)
+
+
+def wants_crisis_resources(text: str) -> bool:
+    """Tell whether the patient is asking for help lines or urgent help ("help", "crisis").
+
+    Fails closed: if screening the text raises, the answer is True (show the resources).
+
+    Args:
+        text: The patient's message, raw.
+
+    Returns:
+        True when a help-request rule matched.
+    """
+    try:
+        return Category.HELP_REQUEST in screen_message(text).categories
+    except Exception as exc:  # noqa: BLE001 - showing resources is the safe answer to any error
+        _log.error("wants_crisis_resources failed closed: %s", type(exc).__name__)
+        return True
+
+
+def _context_signals(text: str, recent: Sequence[Assessment]) -> list[Signal]:
+    """Signals from the recent turns: a bare "yes"/"tonight" after ideation carries its risk."""
+    worst = max(recent, key=lambda a: a.tier, default=None)
+    if worst is None or worst.tier < Tier.UNCLEAR:
+        return []
+    short = normalise(text)
+    category = worst.categories[0] if worst.categories else Category.PASSIVE_IDEATION
+    if worst.tier >= Tier.ACTIVE and _TIMING.match(short):
+        return [Signal(source="context", id="context.timing_after_ideation", tier=Tier.URGENT,
+                       category=Category.INTENT)]
+    if _AFFIRMATION.match(short):
+        return [Signal(source="context", id="context.affirms_recent", tier=worst.tier,
+                       category=category, detail=f"recent tier {int(worst.tier)}")]
+    return []
+
+
+def assess(
+    text: str,
+    *,
+    recent: Sequence[str] = (),
+    screener: Callable[[str], Assessment] = screen_message,
+) -> Assessment:
+    """Screen a message in the context of the patient's last few messages, failing closed.
+
+    Args:
+        text: The new patient message.
+        recent: The patient's previous few messages, oldest first (only the last five are used).
+        screener: The function that screens one message; tests inject a raising one.
+
+    Returns:
+        The message's assessment, raised by context when a bare affirmation or a time follows
+        earlier risk. If anything raises, an assessment of tier 2 (UNCLEAR) with the signal
+        `error.rules` (source "error", category SCREEN_ERROR) instead.
+    """
+    try:
+        if not text or not text.strip():
+            return Assessment(detector_version=DETECTOR_VERSION)
+        current = screener(text)
+        earlier = [screener(m) for m in recent[-5:] if m and m.strip()]
+        context = _context_signals(text, earlier)
+        if context:
+            current = current.merged(Assessment.from_signals(context, version=DETECTOR_VERSION))
+        return current
+    except Exception as exc:  # noqa: BLE001 - safety fails closed: an error is risk, not silence
+        _log.error("risk screen failed closed: %s", type(exc).__name__)
+        error = Signal(source="error", id="error.rules", tier=Tier.UNCLEAR,
+                       category=Category.SCREEN_ERROR, detail=type(exc).__name__)
+        return Assessment.from_signals([error], version=DETECTOR_VERSION)
