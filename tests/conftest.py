@@ -7,6 +7,7 @@ server); without it the PostgreSQL variants are skipped with a reason.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,12 +35,27 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "var")
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL storage test skipped: set COMPANION_TEST_POSTGRES_URL to run it")
+    import psycopg
+
+    base = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = f"companion_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    head, _, _ = POSTGRES_URL.rpartition("/")
+    yield f"{head}/{name}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Settings for each storage back-end; PostgreSQL is skipped unless configured."""
     if request.param == "postgres":
-        if not POSTGRES_URL:
-            pytest.skip("PostgreSQL storage test skipped: set COMPANION_TEST_POSTGRES_URL to run it")
-        yield make_settings(tmp_path / "var", database_url=POSTGRES_URL)
-    else:
-        yield make_settings(tmp_path / "var")
+        url = request.getfixturevalue("postgres_url")
+        return make_settings(tmp_path / "var", database_url=url)
+    return make_settings(tmp_path / "var")
