@@ -16,12 +16,12 @@ Routes of the parent app:
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from companion.logging import get_logger
 from companion.settings import Settings
 from companion.web.chainlit_mount import CHAT_PATH, mount_chat, prepare_environment
 from companion.web.csp import build_csp, websocket_origins
@@ -30,7 +30,7 @@ from companion.web.security import SecurityHeadersMiddleware
 
 __all__ = ["create_app"]
 
-logger = logging.getLogger("companion.app")
+log = get_logger("companion.app")
 
 HealthCheck = Callable[[], bool]
 
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, *, health_check: HealthCheck | 
         try:
             healthy = await asyncio.to_thread(app.state.health_check)
         except Exception as error:  # noqa: BLE001 - reported as unhealthy, type only
-            logger.error("health check failed: %s", type(error).__name__)
+            log.error("health_check_failed", error=type(error).__name__)
             healthy = False
         if healthy:
             return JSONResponse({"status": "ok", "database": "ok"})

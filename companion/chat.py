@@ -11,7 +11,6 @@ Chainlit loads this file by path (`mount_chainlit(target=...)`), not as `compani
 from __future__ import annotations
 
 import asyncio
-import logging
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
@@ -19,10 +18,11 @@ from pathlib import Path
 
 import chainlit as cl
 
+from companion.logging import get_logger
 from companion.service import get_service
 from flows.state import Reply, ReplyAction
 
-logger = logging.getLogger("companion.chat")
+log = get_logger("companion.chat")
 
 ACTION_NAME = "reply"
 _UI_TEXT = tomllib.loads((Path(__file__).parent / "web" / "ui_text.toml").read_text("utf-8"))
@@ -36,7 +36,7 @@ async def sign_in(username: str, password: str) -> cl.User | None:
     try:
         user = await asyncio.to_thread(get_service().authenticate, username, password)
     except Exception as error:  # noqa: BLE001 - a failing check is a refused sign-in
-        logger.error("sign-in check failed: %s", type(error).__name__)
+        log.error("sign_in_check_failed", error=type(error).__name__)
         return None
     if user is None:
         return None
@@ -94,7 +94,7 @@ async def _run_turn(call: Callable[[], list[Reply]]) -> None:
         except asyncio.CancelledError:
             replies = await future
         except Exception as error:  # noqa: BLE001 - log the type only: messages may hold patient text
-            logger.error("chat turn failed: %s", type(error).__name__)
+            log.error("chat_turn_failed", error=type(error).__name__)
             replies = [Reply(text=_UI_TEXT["turn_failed"])]
         await _send_replies(replies)
 
@@ -102,7 +102,9 @@ async def _run_turn(call: Callable[[], list[Reply]]) -> None:
 async def _send_replies(replies: Sequence[Reply]) -> None:
     for reply in replies:
         actions = [_to_action(a) for a in reply.actions]
-        message = cl.Message(content=reply.text, actions=actions)
+        # kind and content id (never patient text) let the page and tests tell replies apart
+        metadata = {"kind": str(reply.kind), "content_id": reply.content_id}
+        message = cl.Message(content=reply.text, actions=actions, metadata=metadata)
         await message.send()
         if actions:
             _messages_with_buttons().append(message)

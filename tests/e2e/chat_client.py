@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import socketio
 
-__all__ = ["ChatClient", "login"]
+__all__ = ["ChatClient", "content_id", "dumps", "kind", "login"]
 
 SOCKETIO_PATH = "/chat/ws/socket.io"
 
@@ -127,6 +127,10 @@ class ChatClient:
             await asyncio.sleep(0.05)
         return {a["label"]: a for a in self.actions.get(message["id"], [])}
 
+    def actions_for(self, message: dict[str, Any]) -> set[str]:
+        """Labels of the buttons received so far for `message`."""
+        return {a["label"] for a in self.actions.get(message["id"], [])}
+
     async def press(self, action: dict[str, Any]) -> httpx.Response:
         """Press a button the way the browser does (HTTP, same session)."""
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
@@ -135,6 +139,27 @@ class ChatClient:
                 json={"sessionId": self.session_id, "action": action},
                 headers={**self._headers(), "Content-Type": "application/json"},
             )
+
+    async def turn(self, text: str, *, timeout: float = 60, quiet: float = 1.0) -> list[dict[str, Any]]:
+        """Send `text` and return every reply of that turn."""
+        await self.send(text)
+        return await self.replies(timeout=timeout, quiet=quiet)
+
+    async def replies(self, *, timeout: float = 60, quiet: float = 1.0) -> list[dict[str, Any]]:
+        """Wait for the first reply (up to `timeout`), then collect until `quiet` seconds pass."""
+        first = await self.receive(timeout=timeout)
+        return [first, *await self.drain(quiet=quiet)]
+
+    async def press_label(self, messages: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
+        """Press the button `label` on the latest of `messages` that has it; return the replies."""
+        for message in reversed(messages):
+            found = (await self.buttons(message, timeout=1)).get(label)
+            if found is not None:
+                response = await self.press(found)
+                assert response.status_code == 200, response.text
+                return await self.replies()
+        labels = [list((await self.buttons(m, timeout=0)).keys()) for m in messages]
+        raise AssertionError(f"no button {label!r} in the last replies; buttons: {labels}")
 
     async def close(self) -> None:
         """End the session cleanly (`clear_session`, then disconnect), also after a refusal."""
@@ -146,6 +171,16 @@ class ChatClient:
             await http.close()
 
 
+def kind(message: dict[str, Any]) -> str:
+    """The `Reply.kind` the chat handlers put in the message metadata."""
+    return str((message.get("metadata") or {}).get("kind", ""))
+
+
+def content_id(message: dict[str, Any]) -> str:
+    """The content id (e.g. `thought-record@1.0.0#situation`) from the message metadata."""
+    return str((message.get("metadata") or {}).get("content_id", ""))
+
+
 def dumps(messages: list[dict[str, Any]]) -> str:
-    """Render messages for an assertion message (outputs only)."""
-    return json.dumps([m.get("output") for m in messages], indent=1)
+    """Render messages for an assertion message (kind, content id, start of the text)."""
+    return json.dumps([(kind(m), content_id(m), str(m.get("output"))[:160]) for m in messages], indent=1)
