@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from safety.paths import SAFETY_DATA
 from safety.types import Category, Tier
 
-__all__ = ["Escalator", "Rule", "RuleSet", "load_rules"]
+__all__ = ["RULES_FILE", "Escalator", "Rule", "RuleSet", "load_rules", "parse_rules"]
 
 RULES_FILE = SAFETY_DATA / "rules.yaml"
 _MACRO = re.compile(r"%([A-Z_]+)%")

@@ -43,7 +43,8 @@ _THIRD_PERSON = frozenset(
     aunt uncle grandma grandpa grandmother grandfather nan wife husband partner boyfriend
     girlfriend bf gf colleague coworker classmate roommate flatmate someone somebody people
     character protagonist girl boy man woman guy kid person patient client student teen teenager
-    celebrity singer actor author narrator villain hero""".split()
+    celebrity singer actor author narrator villain hero child children kids baby individual
+    individuals others adolescents teens teenagers students victims victim survivors""".split()
 )
 _FICTION = re.compile(
     r"\b(?:movie|film|book|novel|show|series|episode|story|song|lyrics|poem|anime|manga|fiction|"
