@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -78,9 +79,8 @@ class FakeStructuredChatModel(BaseChatModel):
         Keyword arguments such as `method` are recorded and otherwise ignored.
         """
         self.structured_calls.append((schema, dict(kwargs)))
-        parse = RunnableLambda(lambda message: _fill(schema, message))
         if not include_raw:
-            return self | parse
+            return self | RunnableLambda(partial(_fill, schema))
 
         def parse_with_raw(message: BaseMessage) -> dict[str, Any]:
             try:

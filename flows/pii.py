@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 __all__ = ["TAG_PATTERN", "IdentifierMasker", "mask_identifiers"]
 
@@ -147,7 +148,7 @@ class IdentifierMasker:
         """Return `text` with every identifier found replaced by its tag."""
         text = _INTERNATIONAL_PHONE.sub(self._mask_phone, text)
         for kind, pattern in _WHOLE_MATCH:
-            text = pattern.sub(lambda m, kind=kind: self._tag(kind, m.group(0)), text)
+            text = pattern.sub(partial(self._mask_whole, kind), text)
         for pattern in _NAME_PATTERNS:
             text = pattern.sub(self._mask_name, text)
         if self._names:  # the same names elsewhere, where nothing signalled them
@@ -165,6 +166,9 @@ class IdentifierMasker:
             return match.group(0) if original is None else quote(original)
 
         return TAG_PATTERN.sub(put_back, text)
+
+    def _mask_whole(self, kind: str, match: re.Match[str]) -> str:
+        return self._tag(kind, match.group(0))
 
     def _mask_phone(self, match: re.Match[str]) -> str:
         digits = sum(c.isdigit() for c in match.group(0))
