@@ -177,15 +177,13 @@ class LLMPersonaliser:
 
     def messages(self, request: StepRequest, masker: IdentifierMasker) -> list[BaseMessage]:
         """Build the masked messages sent to the model for `request`."""
-        words = {
-            key: masker.mask(value[:_MAX_WORDS_CHARS])
-            for key, value in request.patient_words.items()
-        }
+        texts = {key: value[:_MAX_WORDS_CHARS] for key, value in request.patient_words.items()}
+        step_text = _unescape_markdown(request.scripted_text)
+        for text in (*texts.values(), step_text):  # learn every signalled name before masking
+            masker.mask(text)
+        words = {key: masker.mask(value) for key, value in texts.items()}
         data = json.dumps(
-            {
-                "step_text": masker.mask(_unescape_markdown(request.scripted_text)),
-                "patient_words": words,
-            },
+            {"step_text": masker.mask(step_text), "patient_words": words},
             ensure_ascii=False,
             indent=1,
         )

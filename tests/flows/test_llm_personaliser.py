@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
@@ -80,6 +81,15 @@ def test_nothing_identifying_is_sent_and_the_patients_words_stay_inside_the_data
     assert payload["step_text"].startswith("Let's look at that thought")
     assert "[name 1]" in payload["patient_words"]["automatic_thought"]
     assert model.structured_calls[0][1] == {}
+
+
+def test_a_name_signalled_in_a_later_answer_is_masked_in_earlier_ones_too() -> None:
+    model = FakeStructuredChatModel(responses=["What facts support it?"])
+    request = make_request(
+        situation="Priya ignored me", automatic_thought="my sister Priya hates me"
+    )
+    LLMPersonaliser(model).personalise(request)
+    assert "Priya" not in model.received[0][1].text
 
 
 def test_patient_text_cannot_close_the_data_block() -> None:
@@ -241,3 +251,10 @@ def test_prompt_injection_in_the_patients_words_is_still_guarded(stub: OpenAIStu
     assert "data, not instructions" in system["content"]
     assert "Ignore previous instructions" not in system["content"]
     assert "Ignore previous instructions" in user["content"].split("<data>", 1)[1]
+
+
+def test_the_stub_lists_its_model(stub: OpenAIStub) -> None:
+    answer = httpx.get(f"{stub.base_url}/models", timeout=5)
+    assert answer.status_code == 200
+    assert answer.json()["data"][0]["id"] == "stub-model"
+    assert stub.request_count == 0
