@@ -61,7 +61,7 @@ _RECENT = re.compile(
 )
 _HISTORY = re.compile(
     r"\b(?:(?:\d+|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many) months ago|"
-    r"(?:a|one|two|three|four|five|six|seven|eight|nine|ten|several|few|many|couple of|\d+) years? ago|"
+    r"(?:(?:a|one|two|three|four|five|six|seven|eight|nine|ten|several|few|many|couple of|\d+) )?years? ago|"
     r"last year|years back|when i was (?:\d+|a kid|a child|young|younger|little|a teen|a teenager|in)|"
     r"as a (?:kid|child|teen|teenager)|in (?:high school|middle school|secondary school|college|uni|"
     r"university|my teens|my twenties|(?:19|20)\d\d)|used to|in the past|long time ago|back then|"
