@@ -13,7 +13,7 @@ import base64
 import contextvars
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -192,6 +192,14 @@ class _StrictEncryptedSerializer(EncryptedSerializer):
         return super().loads_typed(data)
 
 
-def encrypted_checkpoint_serializer(crypto: PatientCrypto) -> EncryptedSerializer:
-    """Build the serializer every checkpointer of this app must use."""
-    return _StrictEncryptedSerializer(CheckpointCipher(crypto), JsonPlusSerializer())
+def encrypted_checkpoint_serializer(
+    crypto: PatientCrypto, *, allowed_types: Sequence[tuple[str, str]] = ()
+) -> EncryptedSerializer:
+    """Build the serializer every checkpointer of this app must use.
+
+    Args:
+        crypto: the per-patient keys.
+        allowed_types: (module, class) pairs the state holds besides plain JSON values.
+    """
+    serde = JsonPlusSerializer(allowed_msgpack_modules=list(allowed_types))
+    return _StrictEncryptedSerializer(CheckpointCipher(crypto), serde)

@@ -16,7 +16,7 @@ import structlog
 __all__ = ["configure_logging", "get_logger"]
 
 ALLOWED_KEYS = {
-    "event", "level", "timestamp", "logger", "user_id", "patient_id", "role", "tier", "phase",
+    "event", "level", "timestamp", "logger", "logger_name", "user_id", "patient_id", "role", "tier", "phase",
     "replies", "error", "host", "port", "url", "count", "version", "kek_id", "path", "status",
     "escalation_id", "module_id", "step_id", "source", "reason", "seconds", "username",
 }
@@ -35,6 +35,11 @@ def _only_allowed(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, 
     return kept
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    """Write to whatever `sys.stderr` is at the time of the call (tests replace it)."""
+    return structlog.PrintLogger(file=sys.stderr)
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Send JSON lines to stderr; quieten libraries that could echo request content."""
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
@@ -48,10 +53,10 @@ def configure_logging(level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
 
 
 def get_logger(name: str) -> Any:
-    return structlog.get_logger(logger=name)
+    return structlog.get_logger(logger_name=name)

@@ -29,6 +29,9 @@ from safety.screening import ScreeningSet, load_screening
 
 __all__ = ["Runtime", "open_checkpointer", "open_runtime"]
 
+#: Types the conversation state holds besides plain JSON values (see flows/state.py).
+CHECKPOINT_TYPES = [("flows.state", "Phase")]
+
 
 @dataclass
 class Runtime:
@@ -55,7 +58,7 @@ def open_checkpointer(
     settings: Settings, crypto: PatientCrypto
 ) -> tuple[BaseCheckpointSaver[Any], Callable[[], None]]:
     """Open the encrypted checkpoint store: a SQLite file in the data dir, or the PostgreSQL database."""
-    serde = encrypted_checkpoint_serializer(crypto)
+    serde = encrypted_checkpoint_serializer(crypto, allowed_types=CHECKPOINT_TYPES)
     if settings.is_postgres:
         from langgraph.checkpoint.postgres import PostgresSaver
         from psycopg.rows import dict_row

@@ -145,7 +145,7 @@ class ChatService:
     def _move_to_encrypted_store(self, config: dict[str, Any], values: dict[str, Any]) -> None:
         """Consent was just given: carry the flow position into the encrypted store, drop the rest."""
         keep = {k: v for k, v in values.items() if k not in {"recent", "replies", "turn"}}
-        self.runtime.graph.update_state(config, keep, as_node="check_safety")
+        self.runtime.graph.update_state(config, keep, as_node="consent")
         self._ephemeral.checkpointer.delete_thread(config["configurable"]["thread_id"])  # type: ignore[union-attr]
 
     def forget_unconsented(self, *, user_id: str) -> None:

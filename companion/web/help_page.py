@@ -1,9 +1,10 @@
 """`GET /help`: the crisis resources for the configured locale, as a small server-rendered page.
 
-It needs no JavaScript, no sign-in and no service: it must work when everything else does
-not. The words come from the safety package (`safety.resources`), which reads the
-per-locale resource files in `content/crisis_resources/`; this module only renders them as
-escaped HTML, with phone numbers as large tap-to-call links.
+It needs no JavaScript, no sign-in and no chat service: it must work when everything else
+does not. The words are the safety package's "Get help now" reply (`safety.replies.
+resources_reply`: reviewed framing from `content/` around the locale's list from
+`safety.resources.load_resources` / `format_resources`); this module only renders them as
+escaped HTML, with numbers as large tap-to-call (or tap-to-text) links.
 """
 
 from __future__ import annotations
@@ -24,19 +25,21 @@ _TEMPLATE = Template((Path(__file__).parent / "templates" / "help.html").read_te
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|/[^)\s]*)\)")
 # A phone number or short code: 3+ digits, optionally grouped by spaces or hyphens.
-_PHONE = re.compile(r"(?<![\w/.-])(\d[\d -]{1,14}\d)(?![\w/.-])")
+_PHONE = re.compile(r"(?<![\w/.\x00-])(\d[\d -]{1,14}\d)(?![\w/\x00-]|\.\w)")
+# "Text HOME to 741741": a text line, so an sms: link rather than tel:.
+_TEXT_KEYWORD_TO = re.compile(r"\btext\s+[A-Z]{2,}\s+to\s+$", re.I)
 
 
 def render_help_page(settings: Settings) -> str:
     """Render the help page for `settings.locale`.
 
     Raises:
-        ImportError / LookupError: the resources for the locale are missing (a server
-            error is right: a help page without numbers must not look normal).
+        FileNotFoundError: there are no crisis resources at all (a server error is right:
+            a help page without numbers must not look normal).
     """
-    from safety.resources import format_resources, load_resources
+    from safety.replies import resources_reply
 
-    text = format_resources(load_resources(settings.locale))
+    text = resources_reply(settings.locale).text
     return _TEMPLATE.substitute(
         lang=html.escape(settings.locale.split("-")[0]),
         resources=markdown_to_html(text),
@@ -58,7 +61,8 @@ def markdown_to_html(text: str) -> str:
     """Render the small Markdown subset resource texts use, escaping everything else.
 
     Paragraphs, `-` / `*` bullet lists, `**bold**`, `[label](url)` links to http(s) or local
-    paths; digit groups that look like phone numbers become `tel:` links.
+    paths; digit groups that look like phone numbers become `tel:` links, or `sms:` links
+    after "text <KEYWORD> to".
     """
     blocks: list[str] = []
     items: list[str] = []
@@ -92,17 +96,20 @@ def markdown_to_html(text: str) -> str:
 
 
 def _inline(text: str) -> str:
+    """Escape `text`, then add links and bold; numbers inside names or links stay plain."""
+    kept: list[str] = []
+
+    def keep(html_text: str) -> str:
+        kept.append(html_text)
+        return f"\x00{len(kept) - 1}\x00"
+
     escaped = html.escape(text, quote=True)
-    links: list[str] = []
-
-    def keep_link(match: re.Match[str]) -> str:
-        links.append(f'<a href="{match[2]}">{match[1]}</a>')
-        return f"\x00{len(links) - 1}\x00"
-
-    escaped = _LINK.sub(keep_link, escaped)
+    escaped = _LINK.sub(lambda m: keep(f'<a href="{m[2]}">{m[1]}</a>'), escaped)
+    escaped = _BOLD.sub(lambda m: keep(f"<strong>{m[1]}</strong>"), escaped)
     escaped = _PHONE.sub(_tel_link, escaped)
-    escaped = _BOLD.sub(r"<strong>\1</strong>", escaped)
-    return re.sub(r"\x00(\d+)\x00", lambda m: links[int(m[1])], escaped)
+    while "\x00" in escaped:
+        escaped = re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m[1])], escaped)
+    return escaped
 
 
 def _tel_link(match: re.Match[str]) -> str:
@@ -110,4 +117,6 @@ def _tel_link(match: re.Match[str]) -> str:
     digits = re.sub(r"\D", "", number)
     if len(digits) < 3:
         return match[0]
-    return f'<a class="tel" href="tel:{digits}">{number}</a>'
+    before = match.string[: match.start()]
+    scheme = "sms" if _TEXT_KEYWORD_TO.search(before) else "tel"
+    return f'<a class="tel" href="{scheme}:{digits}">{number}</a>'

@@ -12,11 +12,11 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from flows.context import TurnContext
-from flows.nodes.escalate import escalation_id
+from flows.nodes.escalate import EXCERPT_TURNS, escalation_id
 from flows.replies import buttons, reply, with_replies
 from flows.state import ConversationState, Phase, ReplyKind
 from safety.screen import DETECTOR_VERSION
-from safety.screening import next_question, parse_yes_no, screening_tier
+from safety.screening import low_risk_close, next_question, parse_yes_no, screening_tier
 from safety.types import Assessment, Category, Signal, Tier
 
 __all__ = ["screening"]
@@ -49,7 +49,7 @@ def screening(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[s
     if current is None:  # defensive: nothing left to ask
         answer = None
     elif answer is None:
-        return {"replies": with_replies(state, reply(questions.reask), reply(current.text, actions=yes_no))}
+        return {"replies": with_replies(state, reply(questions.texts["reask"]), reply(current.text, actions=yes_no))}
     else:
         answers[current.id] = answer
         following = next_question(answers, questions)
@@ -67,14 +67,18 @@ def screening(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[s
     update: dict[str, Any] = {"screening_answers": answers, "assessment": assessment.model_dump(mode="json")}
     if tier >= Tier.ACTIVE:
         return update | {"risk_tier": max(int(tier), int(state.get("risk_tier", 0)))}
-    if tier == Tier.UNCLEAR and state.get("consented"):
+    if tier == Tier.UNCLEAR:  # a non-urgent flag for the care team (the close text says so)
+        consented = bool(state.get("consented"))
+        recent = list(state.get("recent", []))
         ctx.store.record_escalation(
             patient_id=ctx.patient_id,
             escalation_id=escalation_id(ctx.patient_id, state["turn"]["turn_id"]),
-            assessment=assessment, excerpt=list(state.get("recent", []))[-4:],
-            before_consent=False, safety_mode=False,
+            assessment=assessment, excerpt=recent[-EXCERPT_TURNS:] if consented else recent[-1:],
+            before_consent=not consented, safety_mode=False,
         )
-    close = questions.close_flagged if tier == Tier.UNCLEAR else questions.close_low
+        close = low_risk_close(ctx.locale, screening=questions)
+    else:
+        close = questions.texts["no_risk_close"]
     resume = state.get("resume_phase", Phase.IDLE)
     back_to = resume if resume in (Phase.CONSENT, Phase.DECLINED) else Phase.IDLE
     return update | {
