@@ -26,8 +26,8 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|/[^)\s]*)\)")
 # A phone number or short code: 3+ digits, optionally grouped by spaces or hyphens.
 _PHONE = re.compile(r"(?<![\w/.\x00-])(\d[\d -]{1,14}\d)(?![\w/\x00-]|\.\w)")
-# "Text HOME to 741741": a text line, so an sms: link rather than tel:.
-_TEXT_KEYWORD_TO = re.compile(r"\btext\s+[A-Z]{2,}\s+to\s+$", re.I)
+# "Text 85258" / "Text HOME to 741741" (not "call or text 988"): an sms: link, not tel:.
+_TEXT_ONLY = re.compile(r"(?<!or )\btext\s+(?:[A-Z]{2,}\s+to\s+)?$", re.I)
 
 
 def render_help_page(settings: Settings) -> str:
@@ -62,7 +62,7 @@ def markdown_to_html(text: str) -> str:
 
     Paragraphs, `-` / `*` bullet lists, `**bold**`, `[label](url)` links to http(s) or local
     paths; digit groups that look like phone numbers become `tel:` links, or `sms:` links
-    after "text <KEYWORD> to".
+    for text-only lines ("Text 85258", "Text HOME to 741741").
     """
     blocks: list[str] = []
     items: list[str] = []
@@ -118,5 +118,5 @@ def _tel_link(match: re.Match[str]) -> str:
     if len(digits) < 3:
         return match[0]
     before = match.string[: match.start()]
-    scheme = "sms" if _TEXT_KEYWORD_TO.search(before) else "tel"
+    scheme = "sms" if _TEXT_ONLY.search(before) else "tel"
     return f'<a class="tel" href="{scheme}:{digits}">{number}</a>'

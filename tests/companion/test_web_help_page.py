@@ -19,11 +19,17 @@ def test_text_is_escaped_and_only_plain_links_survive() -> None:
 
 
 def test_lists_bold_and_phone_numbers() -> None:
-    out = markdown_to_html("Call now:\n\n- **988** Suicide & Crisis Lifeline\n- Samaritans: 116 123")
+    out = markdown_to_html("Call now:\n\n- **988 Lifeline & more**: Call or text 988\n- Samaritans: 116 123")
     assert out.startswith("<p>Call now:</p>\n<ul><li>")
-    assert '<strong><a class="tel" href="tel:988">988</a></strong>' in out
+    assert "<strong>988 Lifeline &amp; more</strong>" in out  # numbers in names stay plain
+    assert '<a class="tel" href="tel:988">988</a>' in out
     assert '<a class="tel" href="tel:116123">116 123</a>' in out
-    assert "Suicide &amp; Crisis Lifeline" in out
+
+
+def test_text_only_lines_get_sms_links_and_sentence_ends_still_link() -> None:
+    out = markdown_to_html("Text HOME to 741741. Text 85258 now. If in danger, call 911.")
+    assert 'href="sms:741741"' in out and 'href="sms:85258"' in out
+    assert '<a class="tel" href="tel:911">911</a>.' in out
 
 
 def test_numbers_inside_words_and_urls_are_not_phone_links() -> None:
