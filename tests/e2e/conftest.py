@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from e2e_server import Patient, RunningServer, start_server, stop_server
+
+from tests.e2e.e2e_server import Patient, RunningServer, start_server, stop_server
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The real server for end-to-end tests: start `companion serve`, add patients, read its log.
 
-Kept out of conftest.py so test modules can import the types (`from e2e_server import ...`).
+Kept out of conftest.py so test modules can import the types (`from tests.e2e.e2e_server import ...`).
 """
 
 from __future__ import annotations

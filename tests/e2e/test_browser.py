@@ -13,7 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from e2e_server import Patient, RunningServer
+
+from tests.e2e.e2e_server import Patient, RunningServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

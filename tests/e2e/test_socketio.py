@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 import socketio
-from chat_client import ChatClient, content_id, dumps, kind, login
-from e2e_server import Patient, RunningServer
+
+from tests.e2e.chat_client import ChatClient, content_id, dumps, kind, login
+from tests.e2e.e2e_server import Patient, RunningServer
 
 pytestmark = pytest.mark.e2e
 
