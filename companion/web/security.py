@@ -31,7 +31,11 @@ from collections.abc import Iterable
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from companion.logging import get_logger
+
 __all__ = ["SecurityHeadersMiddleware", "is_allowed_origin"]
+
+log = get_logger("companion.web.security")
 
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 _SAME_SITE_FETCH = {"same-origin", "none"}
@@ -130,6 +134,15 @@ class SecurityHeadersMiddleware:
             headers.append("set-cookie", cookie)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Names the origin so a deployment missing COMPANION_PUBLIC_URL is easy to diagnose.
+        headers = Headers(scope=scope)
+        log.warning(
+            "origin_refused",
+            url=headers.get("origin", "")[:100],
+            source=headers.get("sec-fetch-site", ""),
+            path=str(scope.get("path", ""))[:100],
+            reason="set COMPANION_PUBLIC_URL or COMPANION_ALLOWED_ORIGINS to allow it",
+        )
         if scope["type"] == "websocket":
             # Closing before accepting makes the server answer the handshake with 403.
             await receive()  # websocket.connect

@@ -108,3 +108,10 @@ def test_https_adds_hsts_and_secure_cookies() -> None:
 
 def test_plain_http_leaves_cookies_alone() -> None:
     assert "Secure" not in _client().get("/chat/api").headers["set-cookie"]
+
+
+def test_websocket_without_origin_is_left_to_the_session_check() -> None:
+    # Browsers always send Origin on a WebSocket handshake; a client without one is not a
+    # browser (and could forge any header). Chainlit still requires its signed session cookie.
+    with _client().websocket_connect("/chat/ws/socket.io/") as ws:
+        assert ws.receive_text() == "hi"
