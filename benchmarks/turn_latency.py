@@ -27,15 +27,17 @@ from langgraph.graph import END, START, StateGraph  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
 from companion.accounts import create_user  # noqa: E402
+from companion.logging import configure_logging  # noqa: E402
 from companion.models import Role  # noqa: E402
 from companion.runtime import open_runtime  # noqa: E402
 from companion.service import ChatService  # noqa: E402
 from companion.settings import Settings  # noqa: E402
 
-MODULE_ANSWERS = [
+MODULE_ANSWERS = [  # one whole thought record, then back to the menu
     "Thought record", "next", "In a meeting my manager asked about the late report",
     "anxious 70, embarrassed 50", "They think I am useless", "The report was late",
     "I delivered the last three on time", "I was late once, and I am usually reliable", "40 20",
+    "Something else",
 ]
 
 
@@ -97,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=300)
     args = parser.parse_args()
+    configure_logging("WARNING")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         bare_turns(20, data_dir)  # warm-up

@@ -7,10 +7,10 @@ import getpass
 import re
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TextIO
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from companion import accounts
 from companion.db import create_db_engine, migrate, session_scope
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"companion: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    handlers = {"serve": _serve, "init": _init, "users": _users_add, "chat": _chat}
+    handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {"serve": _serve, "init": _init, "users": _users_add, "chat": _chat}
     try:
         return handlers[args.command](settings, args)
     except (ValueError, RuntimeError) as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
@@ -23,7 +24,7 @@ ALLOWED_KEYS = {
 MAX_VALUE_CHARS = 120
 
 
-def _only_allowed(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _only_allowed(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mapping[str, Any]:
     kept: dict[str, Any] = {}
     for key, value in event.items():
         if key not in ALLOWED_KEYS:

@@ -69,7 +69,7 @@ def open_checkpointer(
             kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
         )
         saver: BaseCheckpointSaver[Any] = PostgresSaver(pool, serde=serde)  # type: ignore[arg-type]
-        close = pool.close
+        close: Callable[[], None] = pool.close
     else:
         from langgraph.checkpoint.sqlite import SqliteSaver
 

@@ -9,11 +9,14 @@ while the previous one is still being answered waits its turn and is answered in
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import defaultdict
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -21,7 +24,7 @@ from companion import accounts
 from companion.crypto import checkpoints_owned_by
 from companion.logging import get_logger
 from companion.models import Role
-from companion.runtime import Runtime
+from companion.runtime import CHECKPOINT_TYPES, Runtime
 from flows.context import TurnContext
 from flows.nodes.escalate import escalation_id
 from flows.personalise import ScriptedPersonaliser
@@ -34,6 +37,9 @@ from safety.types import Tier
 __all__ = ["AuthenticatedUser", "ChatService", "get_service"]
 
 log = get_logger(__name__)
+
+#: How long a user's role and active flag are remembered between turns.
+ROLE_CACHE_SECONDS = 30.0
 
 
 class AuthenticatedUser(BaseModel):
@@ -48,9 +54,11 @@ class ChatService:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self._ephemeral = runtime.builder.compile(checkpointer=InMemorySaver())
+        memory = InMemorySaver(serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINT_TYPES))
+        self._ephemeral = runtime.builder.compile(checkpointer=memory)
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
+        self._roles: dict[str, tuple[Role | None, float]] = {}
 
     # accounts ----------------------------------------------------------------
     def authenticate(self, username: str, password: str) -> AuthenticatedUser | None:
@@ -63,9 +71,16 @@ class ChatService:
         return AuthenticatedUser(id=user.id, username=user.username, role=user.role)
 
     def _role(self, user_id: str) -> Role | None:
+        """Return the active user's role, remembered for a short while (read on every turn)."""
+        now = time.monotonic()
+        cached = self._roles.get(user_id)
+        if cached is not None and now - cached[1] < ROLE_CACHE_SECONDS:
+            return cached[0]
         with Session(self.runtime.engine) as session:
             user = accounts.get_user(session, user_id)
-        return None if user is None or not user.is_active else user.role
+        role = None if user is None or not user.is_active else user.role
+        self._roles[user_id] = (role, now)
+        return role
 
     # turns -------------------------------------------------------------------
     def open_chat(self, *, user_id: str) -> list[Reply]:
@@ -95,20 +110,22 @@ class ChatService:
         consented_before = store.consent_version(patient_id) == rt.consent.version
         ai_ok = rt.settings.llm_configured and consented_before and store.ai_consent(patient_id)
         context = TurnContext(
-            patient_id=patient_id, store=store, modules=rt.modules, copy=rt.copy, consent=rt.consent,
+            patient_id=patient_id, store=store, consented=consented_before, modules=rt.modules, copy=rt.copy, consent=rt.consent,
             screening=rt.screening, locale=rt.settings.locale,
             personaliser=rt.personaliser if ai_ok else ScriptedPersonaliser(),
             llm_available=rt.settings.llm_configured, max_message_chars=rt.settings.max_message_chars,
         )
-        config: dict[str, Any] = {"configurable": {"thread_id": patient_id}}
+        config: RunnableConfig = {"configurable": {"thread_id": patient_id}}
         graph = rt.graph if consented_before else self._ephemeral
         try:
             with checkpoints_owned_by(patient_id):
-                result = graph.invoke({"turn": turn.model_dump()}, config, context=context, durability="exit")
+                result = graph.invoke(
+                    {"turn": turn.model_dump()}, config, context=context, durability="exit"
+                )
                 consented_now = bool(result.get("consented"))
                 if consented_now and not consented_before:
                     self._move_to_encrypted_store(config, result)
-        except Exception as exc:  # the turn failed: still screen it and never leave the patient without help
+        except Exception as exc:  # noqa: BLE001 - the turn failed: still screen it, never leave the patient without help
             log.error("turn_failed", patient_id=patient_id, error=type(exc).__name__)
             return self._fail_safe(patient_id, turn, consented=consented_before)
         replies = [Reply.model_validate(r) for r in result.get("replies", [])]
@@ -132,7 +149,7 @@ class ChatService:
                     patient_id=patient_id, escalation_id=escalation_id(patient_id, turn.turn_id),
                     assessment=assessment, excerpt=[turn.text], before_consent=not consented, safety_mode=True,
                 )
-            except Exception as exc:  # the reply matters more than the record; say so loudly
+            except Exception as exc:  # noqa: BLE001 - the reply matters more than the record; say so loudly
                 log.error("escalation_record_failed", patient_id=patient_id, error=type(exc).__name__)
             crisis = crisis_reply(tier=assessment.tier, categories=list(assessment.categories), locale=locale)
             return [Reply(text=crisis.text, kind=ReplyKind.CRISIS, content_id=crisis.content_id)]
@@ -142,7 +159,7 @@ class ChatService:
             Reply(text=resources.text, kind=ReplyKind.RESOURCES, content_id=resources.content_id),
         ]
 
-    def _move_to_encrypted_store(self, config: dict[str, Any], values: dict[str, Any]) -> None:
+    def _move_to_encrypted_store(self, config: RunnableConfig, values: dict[str, Any]) -> None:
         """Consent was just given: carry the flow position into the encrypted store, drop the rest."""
         keep = {k: v for k, v in values.items() if k not in {"recent", "replies", "turn"}}
         self.runtime.graph.update_state(config, keep, as_node="consent")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from companion.crypto import PatientCrypto
 from companion.db import session_scope
@@ -24,6 +24,25 @@ __all__ = ["SqlPatientStore", "crypto_for"]
 
 STORE_SCOPE = "store_conversations"
 AI_SCOPE = "external_ai"
+
+
+def _upsert(
+    session: Session, model: type, rows: list[dict[str, Any]], *, keys: Sequence[str], update: Sequence[str]
+) -> None:
+    """Insert rows, or update `update` columns where a row with the same `keys` exists."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(model).values(rows)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(model).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
+    )
+    session.execute(statement)
 
 
 def crypto_for(engine: Engine, keyring: Any) -> PatientCrypto:
@@ -97,17 +116,13 @@ class SqlPatientStore:
         step_id: str, value: Any, completed: bool = False,
     ) -> None:
         blob = self.crypto.encrypt(patient_id, json.dumps(value), purpose="answer")
+        values = {
+            "patient_id": patient_id, "run_id": run_id, "module_id": module_id, "module_version": module_version,
+            "step_id": step_id, "ciphertext": blob, "completed": completed, "updated_at": utcnow(),
+        }
         with session_scope(self.engine) as session:
-            query = select(ExerciseAnswer).where(
-                ExerciseAnswer.patient_id == patient_id, ExerciseAnswer.run_id == run_id,
-                ExerciseAnswer.step_id == step_id,
-            )
-            row = session.exec(query).first() or ExerciseAnswer(
-                patient_id=patient_id, run_id=run_id, module_id=module_id,
-                module_version=module_version, step_id=step_id, ciphertext=blob,
-            )
-            row.ciphertext, row.completed, row.updated_at = blob, completed, utcnow()
-            session.add(row)
+            _upsert(session, ExerciseAnswer, [values], keys=("patient_id", "run_id", "step_id"),
+                    update=("ciphertext", "completed", "updated_at"))
 
     def answers(self, *, patient_id: str, module_id: str | None = None) -> list[dict[str, Any]]:
         """Decrypt a patient's stored answers (for the patient's own views and tests)."""
@@ -115,7 +130,7 @@ class SqlPatientStore:
             query = select(ExerciseAnswer).where(ExerciseAnswer.patient_id == patient_id)
             if module_id:
                 query = query.where(ExerciseAnswer.module_id == module_id)
-            rows = list(session.exec(query.order_by(ExerciseAnswer.id)))
+            rows = list(session.exec(query.order_by(col(ExerciseAnswer.id))))
         return [
             {"run_id": r.run_id, "module_id": r.module_id, "step_id": r.step_id, "completed": r.completed,
              "value": json.loads(self.crypto.decrypt_text(patient_id, r.ciphertext, purpose="answer"))}
@@ -166,18 +181,22 @@ class SqlPatientStore:
     # transcript --------------------------------------------------------------
     def append_messages(self, *, patient_id: str, turn_id: str, messages: Sequence[tuple[str, str]]) -> None:
         """Store (role, text) pairs of one turn, encrypted, under ids derived from the turn."""
-        with session_scope(self.engine) as session:
-            for index, (role, text) in enumerate(messages):
-                message_id = f"{turn_id}:{index}"
-                blob = self.crypto.encrypt(patient_id, json.dumps({"role": role, "text": text}), purpose="message")
-                row = session.get(Message, message_id) or Message(
-                    id=message_id, patient_id=patient_id, role=role, ciphertext=blob
-                )
-                row.ciphertext = blob
-                session.add(row)
+        now = utcnow()
+        rows = [
+            {
+                "id": f"{turn_id}:{index:03d}", "patient_id": patient_id, "role": role, "created_at": now,
+                "ciphertext": self.crypto.encrypt(
+                    patient_id, json.dumps({"role": role, "text": text}), purpose="message"
+                ),
+            }
+            for index, (role, text) in enumerate(messages)
+        ]
+        if rows:
+            with session_scope(self.engine) as session:
+                _upsert(session, Message, rows, keys=("id",), update=("ciphertext",))
 
     def transcript(self, *, patient_id: str) -> list[dict[str, str]]:
         with Session(self.engine) as session:
-            query = select(Message).where(Message.patient_id == patient_id).order_by(Message.created_at, Message.id)
+            query = select(Message).where(Message.patient_id == patient_id).order_by(col(Message.created_at), col(Message.id))
             rows = list(session.exec(query))
         return [json.loads(self.crypto.decrypt_text(patient_id, r.ciphertext, purpose="message")) for r in rows]

@@ -71,6 +71,7 @@ class TurnContext:
 
     patient_id: str
     store: PatientStore
+    consented: bool  # the patient had agreed to the current consent version when the turn began
     modules: ModuleLibrary
     copy: ChatCopy
     consent: ConsentDocument

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from safety.normalise import normalise
 from safety.rules import Rule, load_rules
@@ -195,6 +196,12 @@ def _context_signals(text: str, recent: Sequence[Assessment]) -> list[Signal]:
     return []
 
 
+@lru_cache(maxsize=2048)
+def _screen_cached(text: str) -> Assessment:
+    """Screen with memory: each turn re-reads the last few messages as context (process memory only)."""
+    return screen_message(text)
+
+
 def assess(
     text: str,
     *,
@@ -216,8 +223,9 @@ def assess(
     try:
         if not text or not text.strip():
             return Assessment(detector_version=DETECTOR_VERSION)
-        current = screener(text)
-        earlier = [screener(m) for m in recent[-5:] if m and m.strip()]
+        screen = _screen_cached if screener is screen_message else screener
+        current = screen(text)
+        earlier = [screen(m) for m in recent[-5:] if m and m.strip()]
         context = _context_signals(text, earlier)
         if context:
             current = current.merged(Assessment.from_signals(context, version=DETECTOR_VERSION))

@@ -26,7 +26,7 @@ RECENT_TURNS = 5
 def _screen(ctx: TurnContext, text: str, recent: list[str]) -> Assessment:
     try:
         return ctx.screen(text, recent=recent)
-    except Exception as exc:  # fail closed: an error in screening is risk
+    except Exception as exc:  # noqa: BLE001 - fail closed: an error in screening is risk
         signal = Signal(
             source="error", id="error.check_safety", tier=Tier.UNCLEAR,
             category=Category.SCREEN_ERROR, detail=type(exc).__name__,
@@ -45,7 +45,7 @@ def check_safety(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
         "assessment": assessment.model_dump(mode="json"),
         "replies": [],
         "turns": state.get("turns", 0) + 1,
-        "consented": ctx.store.consent_version(ctx.patient_id) == ctx.consent.version,
+        "consented": ctx.consented,
         "wants_help": bool(text) and _wants_help(text),
         "input_issue": _input_issue(turn, text, ctx.max_message_chars),
     }
@@ -69,7 +69,7 @@ def check_safety(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
 def _wants_help(text: str) -> bool:
     try:
         return wants_crisis_resources(text)
-    except Exception:  # fail closed: if unsure, show the resources
+    except Exception:  # noqa: BLE001 - fail closed: if unsure, show the resources
         return True
 
 

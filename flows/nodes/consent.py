@@ -36,8 +36,8 @@ def consent(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str
             return {"replies": with_replies(state, reply(copy.text("ai_consent_prompt"), actions=buttons(copy, "yes", "no")))}
         if answer:
             ctx.store.record_consent(patient_id=ctx.patient_id, version=doc.version, scopes=[AI_SCOPE])
-        said = copy.text("ai_consent_yes" if answer else "ai_consent_no")
-        return {"phase": Phase.IDLE, "replies": with_replies(state, reply(said))}
+        choice = copy.text("ai_consent_yes" if answer else "ai_consent_no")
+        return {"phase": Phase.IDLE, "replies": with_replies(state, reply(choice))}
 
     if state.get("consented"):
         # agreed in another chat: nothing to ask

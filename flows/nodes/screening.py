@@ -79,8 +79,8 @@ def screening(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[s
         close = low_risk_close(ctx.locale, screening=questions)
     else:
         close = questions.texts["no_risk_close"]
-    resume = state.get("resume_phase", Phase.IDLE)
-    back_to = resume if resume in (Phase.CONSENT, Phase.DECLINED) else Phase.IDLE
+    came_from = state.get("resume_phase", Phase.IDLE)
+    back_to = came_from if came_from in (Phase.CONSENT, Phase.DECLINED) else Phase.IDLE
     return update | {
         "phase": back_to,
         "replies": with_replies(state, reply(close, kind=ReplyKind.NOTICE, actions=buttons(ctx.copy, "get_help"))),

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from flows.modules import load_library
-from flows.runner import AnswerProblem, Navigation, parse_answer, parse_navigation, step_prompt, summary_text
+from flows.runner import (
+    AnswerProblem,
+    Navigation,
+    parse_answer,
+    parse_navigation,
+    step_prompt,
+    summary_text,
+)
 
 MODULE = load_library().get("thought-record")
 IDX = {s.id: i for i, s in enumerate(MODULE.steps)}
