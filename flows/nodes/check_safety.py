@@ -52,15 +52,21 @@ def check_safety(state: ConversationState, runtime: Runtime[TurnContext]) -> dic
     if text:
         update["recent"] = [*recent, text[: ctx.max_message_chars]][-RECENT_TURNS:]
     held = int(state.get("risk_tier", 0))
+    phase = state.get("phase")
+    # safety mode lives on the patient's escalations, not in this thread: a new chat, a restart
+    # or an unconsented (in-memory) conversation cannot leave it
+    held_by_reviewer = ctx.store.in_safety_mode(ctx.patient_id)
     if assessment.tier >= Tier.ACTIVE:
         update["risk_tier"] = max(held, int(assessment.tier))
         update["risk_categories"] = sorted(
             set(state.get("risk_categories", [])) | {str(c) for c in assessment.categories}
         )
-    elif state.get("phase") == Phase.SAFETY and not ctx.store.in_safety_mode(ctx.patient_id):
+    elif phase == Phase.SAFETY and not held_by_reviewer:
         # a reviewer cleared safety mode: leave it, and say so
         update |= {"phase": Phase.IDLE, "risk_tier": int(assessment.tier), "risk_categories": []}
         update["replies"] = [reply(ctx.copy.text("safety_cleared"), kind=ReplyKind.NOTICE)]
+    if held_by_reviewer and phase != Phase.SAFETY:
+        update |= {"phase": Phase.SAFETY, "resume_phase": phase or Phase.CONSENT}
     if assessment.tier == Tier.DISTRESS:
         update["replies"] = [*update["replies"], reply(acknowledgement(Tier.DISTRESS))]
     return update

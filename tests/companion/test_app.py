@@ -22,9 +22,6 @@ from pydantic import BaseModel
 from companion.settings import ForbiddenEnvironmentError, Settings
 from companion.web.csp import inline_script_hashes
 
-# Importing chainlit imports literalai -> traceloop, whose pydantic models use class-based config.
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:traceloop.*")
-
 ORIGIN = "http://127.0.0.1:8000"
 CHAINLIT_VARIABLES = ("CHAINLIT_APP_ROOT", "CHAINLIT_AUTH_SECRET", "CHAINLIT_ROOT_PATH")
 

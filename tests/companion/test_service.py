@@ -177,3 +177,15 @@ def test_turn_ids_from_clients_are_made_opaque(chat: ChatHarness) -> None:
         ids = [m.id for m in session.exec(select(Message).where(Message.patient_id == chat.patient_id))]
     assert all(len(i) <= 80 and "<" not in i and "/" not in i for i in ids)
     assert uuid.UUID(chat.patient_id)
+
+
+def test_safety_mode_survives_a_restart_before_consent(chat: ChatHarness) -> None:
+    chat.start()
+    assert chat.say("I am going to jump off the bridge tonight")[0].kind is ReplyKind.CRISIS
+    chat.restart()  # the in-memory, unconsented conversation is gone; the escalation is not
+    replies = chat.start()
+    assert replies[0].kind is ReplyKind.CRISIS
+    assert chat.say("I agree")[0].kind is ReplyKind.CRISIS, "no consent or exercises until cleared"
+    chat.runtime.store.clear_safety_mode(patient_id=chat.patient_id)
+    replies = chat.say("hello")
+    assert "checked in" in joined(replies) and replies[-1].kind is ReplyKind.CONSENT
