@@ -25,7 +25,8 @@ class WordingSource(StrEnum):
 
 
 class StepRequest(BaseModel):
-    """Everything a personaliser may see. Patient words arrive already masked of identifiers."""
+    """Everything a personaliser may see. Patient words are raw here: an LLM personaliser masks
+    identifiers before anything leaves the process."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -107,7 +107,7 @@ def test_replies_have_no_unfilled_placeholders() -> None:
 
 def test_acknowledgement() -> None:
     text = acknowledgement(Tier.DISTRESS)
-    assert "grounding" in text
+    assert "slow breath" in text and "Get help now" in text, "a small, honest offer: no exercise the app lacks"
     assert acknowledgement(Tier.NONE) == ""
     assert acknowledgement(Tier.URGENT) == text  # never raises on a risk path
 
