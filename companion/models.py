@@ -13,12 +13,16 @@ from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "CareTeam",
     "Consent",
     "DataKey",
     "Escalation",
     "EscalationStatus",
     "ExerciseAnswer",
     "Message",
+    "ReviewerLabel",
+    "ReviewerLabelCreate",
+    "ReviewerLabelPublic",
     "Role",
     "User",
     "UserPublic",
@@ -47,6 +51,8 @@ class User(UserBase, table=True):
     id: str = Field(primary_key=True, max_length=36)
     password_hash: str
     created_at: datetime = Field(default_factory=utcnow)
+    #: A therapist's own apprise URL for risk notifications about their patients (may hold a token).
+    notify_url: str | None = Field(default=None, max_length=2000)
 
 
 class UserPublic(UserBase):
@@ -127,3 +133,41 @@ class Escalation(SQLModel, table=True):
     safety_mode: bool = True  # the conversation stays in safety mode until a reviewer clears it
     created_at: datetime = Field(default_factory=utcnow, index=True)
     cleared_at: datetime | None = None
+    #: Highest tier the care team has been notified about (claimed before sending; never twice).
+    notified_tier: int | None = None
+
+
+class CareTeam(SQLModel, table=True):
+    """Which therapist looks after which patient (a patient may have more than one)."""
+
+    patient_id: str = Field(primary_key=True, foreign_key="user.id", max_length=36)
+    therapist_id: str = Field(primary_key=True, foreign_key="user.id", index=True, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ReviewerLabelBase(SQLModel):
+    """A reviewer's judgement of one escalation: was the detector right, and what was the tier."""
+
+    escalation_id: str = Field(foreign_key="escalation.id", index=True, max_length=80)
+    reviewer_id: str = Field(foreign_key="user.id", max_length=36)
+    is_true_positive: bool
+    correct_tier: int = Field(ge=0, le=5)
+    correct_categories: str = Field(default="", max_length=400)  # comma-separated Category values
+
+
+class ReviewerLabelCreate(ReviewerLabelBase):
+    note: str = Field(default="", max_length=4000)  # plaintext only in memory; stored encrypted
+
+
+class ReviewerLabel(ReviewerLabelBase, table=True):
+    """A stored label; the note is encrypted with the patient's data key (it may quote them)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    note: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ReviewerLabelPublic(ReviewerLabelBase):
+    id: int
+    note: str
+    created_at: datetime

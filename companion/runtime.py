@@ -19,6 +19,7 @@ from companion.crypto import PatientCrypto, encrypted_checkpoint_serializer
 from companion.db import create_db_engine, migrate
 from companion.keys import load_keyring
 from companion.llm import build_personaliser
+from companion.notify import EscalationAlerts, build_alerts
 from companion.settings import Settings
 from companion.store import SqlPatientStore, crypto_for
 from flows.copy import ChatCopy, ConsentDocument, load_consent, load_copy
@@ -48,8 +49,11 @@ class Runtime:
     screening: ScreeningSet
     personaliser: Personaliser
     close_checkpointer: Callable[[], None]
+    alerts: EscalationAlerts | None = None
 
     def close(self) -> None:
+        if self.alerts is not None:
+            self.alerts.close()  # finish queued notifications before the database goes away
         self.close_checkpointer()
         self.engine.dispose()
 
@@ -91,12 +95,19 @@ def open_runtime(settings: Settings, *, create_keys: bool = True) -> Runtime:
     migrate(engine)
     keyring = load_keyring(settings, create=create_keys)
     crypto = crypto_for(engine, keyring)
+    store = SqlPatientStore(engine, crypto)
+    store.alerts = build_alerts(
+        reviewer_urls=settings.notify_reviewer_urls, base_url=settings.origin,
+        timeout=settings.notify_timeout_seconds,
+        therapist_urls=store.therapist_notify_urls, claim=store.claim_notification,
+    )
     checkpointer, close_checkpointer = open_checkpointer(settings, crypto)
     builder = build_graph()
     runtime = Runtime(
-        settings=settings, engine=engine, crypto=crypto, store=SqlPatientStore(engine, crypto),
+        settings=settings, engine=engine, crypto=crypto, store=store,
         checkpointer=checkpointer, builder=builder, graph=builder.compile(checkpointer=checkpointer),
         modules=modules, copy=copy, consent=consent, screening=screening,
         personaliser=build_personaliser(settings), close_checkpointer=close_checkpointer,
+        alerts=store.alerts,
     )
     return runtime

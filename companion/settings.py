@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(4.0, gt=0, le=30)
     log_level: str = Field("INFO")
     max_message_chars: int = Field(4000, ge=100, le=100_000)
+    notify_reviewer_urls: list[str] = Field(
+        default_factory=list, description="apprise URLs of the on-call safety reviewers (JSON list)"
+    )
+    notify_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
     @field_validator("locale")
     @classmethod
@@ -78,6 +82,17 @@ class Settings(BaseSettings):
         if len(parts) != 2 or not all(p.isalpha() for p in parts):
             raise ValueError("COMPANION_LOCALE must look like en-US or es-ES")
         return f"{parts[0].lower()}-{parts[1].upper()}"
+
+    @field_validator("notify_reviewer_urls")
+    @classmethod
+    def _notify_urls_shape(cls, value: list[str]) -> list[str]:
+        for index, url in enumerate(value):
+            if "://" not in url:
+                raise ValueError(
+                    f"COMPANION_NOTIFY_REVIEWER_URLS[{index}] is not an apprise URL (scheme://...); "
+                    'give a JSON list such as ["mailtos://user:pass@example.org"]'
+                )
+        return [url.strip() for url in value]
 
     @field_validator("database_url")
     @classmethod

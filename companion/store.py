@@ -10,15 +10,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from companion.crypto import PatientCrypto
 from companion.db import session_scope
-from companion.models import Consent, DataKey, Escalation, ExerciseAnswer, Message, utcnow
+from companion.models import (
+    CareTeam,
+    Consent,
+    DataKey,
+    Escalation,
+    ExerciseAnswer,
+    Message,
+    Role,
+    User,
+    utcnow,
+)
 from safety.types import Assessment
+
+if TYPE_CHECKING:
+    from companion.notify import EscalationAlerts
 
 __all__ = ["SqlPatientStore", "crypto_for"]
 
@@ -64,9 +77,10 @@ def crypto_for(engine: Engine, keyring: Any) -> PatientCrypto:
 class SqlPatientStore:
     """Implements `flows.context.PatientStore` and the transcript writes of the adapter."""
 
-    def __init__(self, engine: Engine, crypto: PatientCrypto) -> None:
+    def __init__(self, engine: Engine, crypto: PatientCrypto, *, alerts: EscalationAlerts | None = None) -> None:
         self.engine = engine
         self.crypto = crypto
+        self.alerts = alerts  # told about each escalation after it is committed (never blocks)
 
     # consent -----------------------------------------------------------------
     def _consents(self, session: Session, patient_id: str) -> list[Consent]:
@@ -154,6 +168,24 @@ class SqlPatientStore:
             row.signals = json.dumps([s.model_dump(mode="json") for s in assessment.signals])
             row.before_consent, row.excerpt, row.safety_mode = before_consent, blob, safety_mode
             session.add(row)
+        if self.alerts is not None:  # after the commit, so reviewers never see a record that is not there
+            from companion.notify import EscalationEvent
+
+            self.alerts.submit(EscalationEvent.from_escalation(row), patient_id=patient_id)
+
+    def claim_notification(self, escalation_id: str, tier: int) -> bool:
+        """Mark an escalation as notified at `tier`; False if that tier or a higher one already was.
+
+        One atomic UPDATE, so two processes re-running the same turn cannot both notify.
+        """
+        statement = (
+            update(Escalation)
+            .where(col(Escalation.id) == escalation_id)
+            .where((col(Escalation.notified_tier).is_(None)) | (col(Escalation.notified_tier) < tier))
+            .values(notified_tier=tier)
+        )
+        with session_scope(self.engine) as session:
+            return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
     def in_safety_mode(self, patient_id: str) -> bool:
         with Session(self.engine) as session:
@@ -178,6 +210,35 @@ class SqlPatientStore:
             return []
         return list(json.loads(self.crypto.decrypt_text(escalation.patient_id, escalation.excerpt, purpose="escalation")))
 
+    # care team ---------------------------------------------------------------
+    def assign_therapist(self, *, patient_id: str, therapist_id: str) -> None:
+        """Put a patient in a therapist's care (idempotent)."""
+        with session_scope(self.engine) as session:
+            _require_role(session, patient_id, Role.PATIENT)
+            _require_role(session, therapist_id, Role.THERAPIST)
+            if session.get(CareTeam, (patient_id, therapist_id)) is None:
+                session.add(CareTeam(patient_id=patient_id, therapist_id=therapist_id))
+
+    def set_notify_url(self, *, user_id: str, url: str | None) -> None:
+        """Set (or clear, with None) the apprise URL a therapist is notified at."""
+        if url is not None and "://" not in url:
+            raise ValueError("a notify URL is an apprise URL (scheme://...), e.g. mailtos://user:pass@example.org")
+        with session_scope(self.engine) as session:
+            user = _require_role(session, user_id, Role.THERAPIST)
+            user.notify_url = url
+            session.add(user)
+
+    def therapist_notify_urls(self, patient_id: str) -> list[str]:
+        """Return the notify URLs of the patient's active therapists who have one."""
+        with Session(self.engine) as session:
+            query = (
+                select(User.notify_url)
+                .join(CareTeam, col(CareTeam.therapist_id) == col(User.id))
+                .where(CareTeam.patient_id == patient_id, User.is_active == True)  # noqa: E712
+                .where(col(User.notify_url).is_not(None))
+            )
+            return [url for url in session.exec(query) if url]
+
     # transcript --------------------------------------------------------------
     def append_messages(self, *, patient_id: str, turn_id: str, messages: Sequence[tuple[str, str]]) -> None:
         """Store (role, text) pairs of one turn, encrypted, under ids derived from the turn."""
@@ -200,3 +261,10 @@ class SqlPatientStore:
             query = select(Message).where(Message.patient_id == patient_id).order_by(col(Message.created_at), col(Message.id))
             rows = list(session.exec(query))
         return [json.loads(self.crypto.decrypt_text(patient_id, r.ciphertext, purpose="message")) for r in rows]
+
+
+def _require_role(session: Session, user_id: str, role: Role) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.role is not role:
+        raise ValueError(f"user {user_id!r} is not a {role.value}; check the id (companion users add --role {role.value})")
+    return user
