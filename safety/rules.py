@@ -1,8 +1,12 @@
-"""Load and compile the risk-screen rules from `safety/data/rules.yaml`.
+"""Load and compile the risk-screen rules from `safety/data/rules.yaml` and `rules.<lang>.yaml`.
 
 Rules are data so reviewers can read them without reading the engine: each has a stable id, a
-tier, a category and regex alternatives written against normalised text. This module only
-validates and compiles them (once, on first use); `safety.screen` applies them.
+tier, a category and regex alternatives written against normalised text. English rules live in
+`rules.yaml`; each other language has its own file (`rules.es.yaml`, ...) with the same schema,
+a `language` key and rule ids prefixed by that language ("es.si.active"). Every file is loaded
+and every message is matched against all of them: a patient's locale does not say which
+language they write in. This module only validates and compiles the rules (once, on first use);
+`safety.screen` applies them.
 """
 
 from __future__ import annotations
@@ -18,9 +22,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from safety.paths import SAFETY_DATA
 from safety.types import Category, Tier
 
-__all__ = ["RULES_FILE", "Escalator", "Rule", "RuleSet", "load_rules", "parse_rules"]
+__all__ = [
+    "RULES_FILE",
+    "Escalator",
+    "Rule",
+    "RuleSet",
+    "load_rule_file",
+    "load_rules",
+    "parse_rules",
+    "rule_files",
+]
 
 RULES_FILE = SAFETY_DATA / "rules.yaml"
+_LANGUAGE_FILE = re.compile(r"^rules\.([a-z]{2,3})\.yaml$")
 _MACRO = re.compile(r"%([A-Z_]+)%")
 
 
@@ -55,7 +69,7 @@ class Escalator(BaseModel):
 
 
 class RuleSet(BaseModel):
-    """All rules and escalators, with the version of the rule file they came from."""
+    """All rules and escalators, with the version of the rule file(s) they came from."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -63,6 +77,7 @@ class RuleSet(BaseModel):
     version: str
     rules: tuple[Rule, ...]
     escalators: tuple[Escalator, ...]
+    languages: tuple[str, ...] = ("en",)
 
 
 def _expand(text: str, macros: dict[str, str], *, where: str) -> str:
@@ -122,38 +137,96 @@ def _escalator(raw: dict[str, Any], macros: dict[str, str]) -> Escalator:
     )
 
 
+def _check_unique(ids: list[str], *, where: str) -> None:
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"{where}: duplicate rule ids {duplicates}")
+
+
 def parse_rules(data: dict[str, Any]) -> RuleSet:
     """Validate and compile a parsed rule file.
 
     Args:
-        data: The mapping read from a rules YAML file.
+        data: The mapping read from a rules YAML file. `language` defaults to "en"; in any
+            other language every rule and escalator id must start with "<language>.".
 
     Returns:
         The compiled rule set.
 
     Raises:
-        ValueError: A rule is malformed, a macro is unknown or a regex does not compile.
+        ValueError: A rule is malformed, a macro is unknown, a regex does not compile, an id
+            is repeated or lacks its language prefix.
     """
     macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    language = str(data.get("language", "en"))
     rules = tuple(_rule(r, macros) for r in data["rules"])
-    ids = [r.id for r in rules]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise ValueError(f"rules file: duplicate rule ids {duplicates}")
     escalators = tuple(_escalator(e, macros) for e in data.get("escalators") or [])
-    return RuleSet(id=str(data["id"]), version=str(data["version"]), rules=rules, escalators=escalators)
+    ids = [r.id for r in rules] + [e.id for e in escalators]
+    _check_unique(ids, where="rules file")
+    if language != "en":
+        unprefixed = [i for i in ids if not i.startswith(f"{language}.")]
+        if unprefixed:
+            raise ValueError(f"rules file ({language}): ids {unprefixed} must start with '{language}.'")
+    return RuleSet(id=str(data["id"]), version=str(data["version"]), rules=rules,
+                   escalators=escalators, languages=(language,))
+
+
+def rule_files(folder: Path = SAFETY_DATA) -> list[Path]:
+    """List the shipped rule files: English `rules.yaml` first, then `rules.<lang>.yaml` sorted.
+
+    Args:
+        folder: The folder holding the rule files.
+
+    Returns:
+        The paths, English first.
+    """
+    others = sorted(p for p in folder.glob("rules.*.yaml") if _LANGUAGE_FILE.match(p.name))
+    return [folder / "rules.yaml", *others]
 
 
 @cache
-def load_rules(path: Path = RULES_FILE) -> RuleSet:
-    """Read, validate and compile the rule file once per process.
+def load_rule_file(path: Path) -> RuleSet:
+    """Read, validate and compile one rule file once per process.
 
     Args:
-        path: The rules YAML file; defaults to the one shipped in `safety/data/`.
+        path: A rules YAML file.
 
     Returns:
-        The compiled rule set.
+        The compiled rule set of that file.
+
+    Raises:
+        ValueError: The file is invalid; the message names the file.
     """
     with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
-    return parse_rules(data)
+    try:
+        return parse_rules(data)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"{path.name}: {exc}") from exc
+
+
+@cache
+def load_rules(path: Path | None = None) -> RuleSet:
+    """Load every shipped rule file (or one file) as a single rule set, once per process.
+
+    Args:
+        path: One rules YAML file to load alone; by default all files from `rule_files()`,
+            merged in that order.
+
+    Returns:
+        The compiled rule set. Its version names each file's version, e.g.
+        "0.2.0+de-0.1.0+es-0.1.0".
+
+    Raises:
+        ValueError: A file is invalid or two files share a rule id.
+    """
+    if path is not None:
+        return load_rule_file(path)
+    sets = [load_rule_file(p) for p in rule_files()]
+    rules = tuple(r for rs in sets for r in rs.rules)
+    escalators = tuple(e for rs in sets for e in rs.escalators)
+    _check_unique([r.id for r in rules] + [e.id for e in escalators], where="rule files")
+    version = "+".join([sets[0].version, *(f"{rs.languages[0]}-{rs.version}" for rs in sets[1:])])
+    languages = tuple(lang for rs in sets for lang in rs.languages)
+    return RuleSet(id=sets[0].id, version=version, rules=rules, escalators=escalators,
+                   languages=languages)
