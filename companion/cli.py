@@ -12,7 +12,7 @@ from typing import TextIO
 
 from sqlmodel import select
 
-from companion import accounts
+from companion import accounts, safety_cli
 from companion.db import create_db_engine, migrate, session_scope
 from companion.keys import load_keyring, session_secret
 from companion.logging import configure_logging
@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--username", required=True)
     chat.add_argument("--password-stdin", action="store_true",
                       help="first line of stdin is the password, the rest are messages")
+
+    safety_cli.add_parser(commands)
     return parser
 
 
@@ -57,7 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"companion: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {"serve": _serve, "init": _init, "users": _users_add, "chat": _chat}
+    handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {"serve": _serve, "init": _init, "users": _users_add, "chat": _chat,
+                                                                     "safety": safety_cli.main}
     try:
         return handlers[args.command](settings, args)
     except (ValueError, RuntimeError) as exc:
