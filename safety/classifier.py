@@ -36,6 +36,7 @@ __all__ = [
     "RiskClassifier",
     "classifier_signals",
     "features",
+    "fold",
     "load_classifier",
 ]
 
@@ -78,6 +79,11 @@ def features(text: str, buckets: int) -> list[int]:
     return sorted({zlib.crc32(g.encode("utf-8")) % buckets for g in grams})
 
 
+def fold(ids: list[int], buckets: int) -> list[int]:
+    """Fold hashed feature ids into a smaller hash space (sorted, distinct)."""
+    return sorted({i % buckets for i in ids})
+
+
 def segments(text: str) -> list[str]:
     """Split a normalised text into the pieces that are scored: the whole, then its sentences."""
     if len(_WORD.findall(text)) < _MIN_WORDS_TO_SPLIT:
@@ -110,6 +116,7 @@ class RiskClassifier:
         self._weights: dict[int, float] = {int(k): float(v) for k, v in risk["weights"].items()}
         head = model["category"]
         self.categories: tuple[Category, ...] = tuple(Category(c) for c in head["labels"])
+        self.category_buckets: int = int(head["buckets"])
         self._cat_bias: list[float] = [float(b) for b in head["bias"]]
         self._cat_weights: dict[int, list[float]] = {
             int(k): [float(x) for x in v] for k, v in head["weights"].items()
@@ -123,10 +130,15 @@ class RiskClassifier:
         return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
     def category_of(self, ids: list[int]) -> Category:
-        """Name the most likely risk category of one segment's hashed features."""
-        scale = 1.0 / math.sqrt(len(ids)) if ids else 0.0
+        """Name the most likely risk category of one segment's hashed features.
+
+        The category head uses a smaller hash space (ids folded modulo its own bucket count),
+        which keeps the weights file small; it only ever ranks categories of risky text.
+        """
+        folded = fold(ids, self.category_buckets)
+        scale = 1.0 / math.sqrt(len(folded)) if folded else 0.0
         logits = list(self._cat_bias)
-        for i in ids:
+        for i in folded:
             row = self._cat_weights.get(i)
             if row is not None:
                 for k, w in enumerate(row):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from safety.classifier import CLASSIFIER_VERSION, RiskClassifier, features
+from safety.classifier import CLASSIFIER_VERSION, RiskClassifier, features, fold
 from safety.normalise import normalise
 from safety.paths import SAFETY_DATA
 from safety.training.data import RISK_LABELS, Example, is_heldout, load_examples
@@ -21,12 +21,13 @@ from safety.training.fit import FitSettings, fit_category, fit_risk
 __all__ = ["BUCKETS", "WEIGHTS_FILE", "build_model", "choose_thresholds", "dumps", "split"]
 
 BUCKETS = 1 << 18
+CATEGORY_BUCKETS = 1 << 12
 WEIGHTS_FILE = SAFETY_DATA / "classifier.json"
-# Threshold rule, on held-out "none" texts: tier 2 lets through at most 5% of them, tier 3 none;
-# tier 3 is never below 0.9 and tier 2 never below 0.5.
-TIER2_MAX_FP = 0.05
+# Threshold rule, on held-out "none" texts: tier 2 lets through at most 3% of them, tier 3 none;
+# tier 3 is never below 0.9 and tier 2 never below 0.7.
+TIER2_MAX_FP = 0.03
 TIER3_MAX_FP = 0.0
-TIER2_FLOOR = 0.5
+TIER2_FLOOR = 0.7
 TIER3_FLOOR = 0.9
 
 
@@ -65,7 +66,7 @@ def build_model(
     rows = [features(normalise(e.text), BUCKETS) for e in train]
     bias, weights = fit_risk(rows, [int(e.is_risk) for e in train], settings)
     index = {c.value: k for k, c in enumerate(RISK_LABELS)}
-    risk_rows = [r for r, e in zip(rows, train, strict=True) if e.is_risk]
+    risk_rows = [fold(r, CATEGORY_BUCKETS) for r, e in zip(rows, train, strict=True) if e.is_risk]
     risk_labels = [index[e.label] for e in train if e.is_risk]
     cat_bias, cat_weights = fit_category(risk_rows, risk_labels, len(RISK_LABELS), settings)
     model: dict[str, Any] = {
@@ -78,7 +79,8 @@ def build_model(
                      "l2": settings.l2, "seed": settings.seed},
         "thresholds": {"tier2": 0.5, "tier3": 0.9},
         "risk": {"bias": bias, "weights": {str(k): v for k, v in weights.items()}},
-        "category": {"labels": [c.value for c in RISK_LABELS], "bias": cat_bias,
+        "category": {"labels": [c.value for c in RISK_LABELS], "buckets": CATEGORY_BUCKETS,
+                     "bias": cat_bias,
                      "weights": {str(k): v for k, v in cat_weights.items()}},
     }
     scorer = RiskClassifier(model)
