@@ -64,6 +64,8 @@ def features(text: str, buckets: int) -> list[int]:
         The distinct bucket ids, ascending. Linear in the length of the text.
     """
     words = _WORD.findall(text)
+    if not words:
+        return []
     grams: set[str] = set()
     for word in words:
         grams.add("w:" + word)
