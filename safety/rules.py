@@ -39,7 +39,12 @@ _MACRO = re.compile(r"%([A-Z_]+)%")
 
 
 class Rule(BaseModel):
-    """One compiled rule: when `pattern` matches a sentence, emit a signal."""
+    """One compiled rule: when `pattern` matches a sentence, emit a signal.
+
+    `gate` is shared by every rule of a language file: a sentence in which it finds nothing
+    (no word of that language's risk vocabulary) skips all of that file's rules, so rules for
+    other languages cost one cheap search per sentence instead of one per rule.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -53,6 +58,7 @@ class Rule(BaseModel):
     recent_tier: Tier | None = None
     history_tier: Tier | None = None
     history_category: Category | None = None
+    gate: re.Pattern[str] | None = None
 
 
 class Escalator(BaseModel):
@@ -99,30 +105,33 @@ def _compile(text: str, macros: dict[str, str], *, where: str) -> re.Pattern[str
         raise ValueError(f"{where}: invalid regex ({exc})") from exc
 
 
-def _alternatives(block: str, macros: dict[str, str], *, where: str) -> re.Pattern[str]:
+def _alternatives(block: str, macros: dict[str, str], *, where: str, prefix: str = "") -> re.Pattern[str]:
     lines = [ln.strip() for ln in block.splitlines()]
     alts = [ln for ln in lines if ln and not ln.startswith("#")]
     if not alts:
         raise ValueError(f"{where}: 'patterns' is empty")
     for i, alt in enumerate(alts):  # compile one by one so an error names its line
-        _compile(alt, macros, where=f"{where} pattern {i + 1}")
-    return _compile("|".join(f"(?:{a})" for a in alts), macros, where=where)
+        _compile(prefix + alt, macros, where=f"{where} pattern {i + 1}")
+    # The prefix (e.g. a negation guard) is written once in front of the whole alternation, so
+    # it is tried once per position rather than once per alternative.
+    return _compile(prefix + "(?:" + "|".join(f"(?:{a})" for a in alts) + ")", macros, where=where)
 
 
-def _rule(raw: dict[str, Any], macros: dict[str, str]) -> Rule:
+def _rule(raw: dict[str, Any], macros: dict[str, str], gate: re.Pattern[str] | None = None) -> Rule:
     where = f"rule {raw.get('id', '?')}"
     unless = raw.get("unless")
     return Rule(
         id=raw["id"],
         tier=Tier(raw["tier"]),
         category=Category(raw["category"]),
-        pattern=_alternatives(raw["patterns"], macros, where=where),
+        pattern=_alternatives(raw["patterns"], macros, where=where, prefix=str(raw.get("prefix", ""))),
         negatable=raw.get("negatable", True),
         self_directed=raw.get("self_directed", True),
         unless=_compile(unless, macros, where=f"{where} unless") if unless else None,
         recent_tier=raw.get("recent_tier"),
         history_tier=raw.get("history_tier"),
         history_category=raw.get("history_category"),
+        gate=gate,
     )
 
 
@@ -149,6 +158,10 @@ def parse_rules(data: dict[str, Any]) -> RuleSet:
     Args:
         data: The mapping read from a rules YAML file. `language` defaults to "en"; in any
             other language every rule and escalator id must start with "<language>.".
+            `defaults` may set `negatable`, `self_directed` and `prefix` (a regex put once in
+            front of every rule's alternatives, such as a negation guard) for the whole file.
+            `requires` is a regex every sentence must contain before any rule of the file is
+            tried (the rules' shared `gate`).
 
     Returns:
         The compiled rule set.
@@ -159,7 +172,13 @@ def parse_rules(data: dict[str, Any]) -> RuleSet:
     """
     macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
     language = str(data.get("language", "en"))
-    rules = tuple(_rule(r, macros) for r in data["rules"])
+    defaults = dict(data.get("defaults") or {})
+    unknown = sorted(set(defaults) - {"negatable", "self_directed", "prefix"})
+    if unknown:
+        raise ValueError(f"rules file: 'defaults' may set negatable, self_directed and prefix, not {unknown}")
+    requires = data.get("requires")
+    gate = _compile(str(requires), macros, where="requires") if requires else None
+    rules = tuple(_rule(defaults | r, macros, gate) for r in data["rules"])
     escalators = tuple(_escalator(e, macros) for e in data.get("escalators") or [])
     ids = [r.id for r in rules] + [e.id for e in escalators]
     _check_unique(ids, where="rules file")

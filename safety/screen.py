@@ -127,7 +127,13 @@ def _rule_signals(sentences: Sequence[str]) -> list[Signal]:
     rules = load_rules()
     found: dict[str, Signal] = {}
     for sentence in sentences:
+        gates: dict[str, bool] = {}  # a language file's vocabulary check, run once per sentence
         for rule in rules.rules:
+            if rule.gate is not None:
+                if rule.gate.pattern not in gates:
+                    gates[rule.gate.pattern] = rule.gate.search(sentence) is not None
+                if not gates[rule.gate.pattern]:
+                    continue
             if rule.unless is not None and rule.unless.search(sentence):
                 continue
             for match in rule.pattern.finditer(sentence):

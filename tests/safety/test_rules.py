@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from safety.rules import load_rules, parse_rules
+from safety.rules import load_rule_file, load_rules, parse_rules, rule_files
 from safety.types import Tier
 
 
@@ -43,3 +43,33 @@ def test_duplicate_ids_are_refused() -> None:
     data["rules"] = data["rules"] * 2
     with pytest.raises(ValueError, match="duplicate"):
         parse_rules(data)
+
+
+def test_every_language_file_is_loaded_with_prefixed_ids() -> None:
+    rules = load_rules()
+    assert set(rules.languages) >= {"en", "es", "fr", "de", "pt"}
+    for language in ("es", "fr", "de", "pt"):
+        own = [r for r in rules.rules if r.id.startswith(f"{language}.")]
+        assert own, language
+        assert all(r.gate is not None and not r.negatable and not r.self_directed for r in own)
+    for path in rule_files():
+        assert load_rule_file(path).rules
+    assert rules.version.startswith(load_rule_file(rule_files()[0]).version)
+
+
+def test_language_ids_need_their_prefix() -> None:
+    data = _data(id="si.active") | {"language": "es"}
+    data["rules"][0]["id"] = "si.active"
+    with pytest.raises(ValueError, match="must start with 'es.'"):
+        parse_rules(data)
+
+
+def test_defaults_and_prefix_and_gate() -> None:
+    data = _data(patterns="morir\n") | {"language": "es", "requires": "mor",
+                                        "defaults": {"negatable": False, "prefix": r"(?<!no )"}}
+    data["rules"][0]["id"] = "es.one"
+    (rule,) = parse_rules(data).rules
+    assert not rule.negatable and rule.gate is not None
+    assert rule.pattern.search("quiero morir") and not rule.pattern.search("no morir")
+    with pytest.raises(ValueError, match="defaults"):
+        parse_rules(_data() | {"defaults": {"tier": 5}})
