@@ -1,4 +1,6 @@
-"""Risk screen: every labelled case in cases.yaml, fail-closed behaviour, context, help requests."""
+"""Risk screen: every labelled English case (cases.yaml, cases_<topic>.yaml), fail-closed behaviour,
+context, help requests. The multilingual cases (cases_languages.yaml) run in test_languages.py.
+"""
 
 from __future__ import annotations
 
@@ -13,17 +15,25 @@ from safety.fakes import FixedScreener, RaisingScreener
 from safety.screen import DETECTOR_VERSION, assess, screen_message, wants_crisis_resources
 from safety.types import Assessment, Category, Tier
 
-CASES: list[dict[str, Any]] = yaml.safe_load((Path(__file__).parent / "cases.yaml").read_text("utf-8"))
+HERE = Path(__file__).parent
+CASE_FILES = sorted(p for p in HERE.glob("cases*.yaml") if p.name != "cases_languages.yaml")
+CASES: list[dict[str, Any]] = [
+    case | {"file": path.stem}
+    for path in CASE_FILES
+    for case in yaml.safe_load(path.read_text("utf-8"))
+]
 
 
 def _case_id(index: int, case: dict[str, Any]) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", case["text"].lower()).strip("-")[:40] or "blank"
-    return f"{index:03d}-{slug}"
+    return f"{case['file']}-{index:03d}-{slug}"
 
 
-def test_cases_file_is_big_and_well_formed() -> None:
-    assert len(CASES) >= 200
+def test_cases_files_are_big_and_well_formed() -> None:
+    assert len(CASES) >= 400
+    assert len({c["text"] for c in CASES}) == len(CASES), "each case once"
     for case in CASES:
+        case = {k: v for k, v in case.items() if k != "file"}
         assert set(case) <= {"text", "min_tier", "max_tier", "categories"}
         assert 0 <= case["min_tier"] <= case["max_tier"] <= 5
         for category in case.get("categories", []):
@@ -35,7 +45,7 @@ def test_cases_cover_every_category_and_tier() -> None:
     wanted = {Category.PASSIVE_IDEATION, Category.ACTIVE_IDEATION, Category.SELF_HARM,
               Category.METHOD_PLAN, Category.PREPARATION, Category.INTENT, Category.RECENT_ATTEMPT,
               Category.IMMINENT, Category.HARM_TO_OTHERS, Category.ABUSE_DISCLOSURE,
-              Category.DISTRESS, Category.HELP_REQUEST}
+              Category.DISTRESS, Category.HELP_REQUEST, Category.MEDICAL_EMERGENCY}
     assert wanted <= covered
     assert {case["min_tier"] for case in CASES} == {0, 1, 2, 3, 4, 5}
 
