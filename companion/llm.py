@@ -1,4 +1,6 @@
-"""Choose the personaliser from settings: scripted by default, an OpenAI-compatible model if set.
+"""Build the LLM collaborators from settings: the personaliser and the risk judge (layer 4).
+
+The personaliser is scripted by default, an OpenAI-compatible model if one is configured.
 
 Structured output uses `method="json_schema"` (the request carries
 `response_format: {"type": "json_schema", "json_schema": {...}}`). Of the three methods
@@ -19,8 +21,11 @@ from pydantic import SecretStr
 from companion.settings import Settings
 from flows.llm_personaliser import LLMPersonaliser
 from flows.personalise import Personaliser, ScriptedPersonaliser
+from flows.pii import mask_identifiers
+from safety.detector import Detector
+from safety.judge import LLMJudge
 
-__all__ = ["NO_API_KEY", "build_chat_model", "build_personaliser"]
+__all__ = ["NO_API_KEY", "build_chat_model", "build_judged_detector", "build_personaliser"]
 
 #: Sent as the API key when none is configured: local servers (Ollama, vLLM, llama.cpp,
 #: LM Studio) ignore it, but the OpenAI client refuses to start without one.
@@ -38,6 +43,20 @@ def build_chat_model(settings: Settings) -> ChatOpenAI:
         max_retries=1,
         temperature=0.3,
     )
+
+
+def build_judged_detector(settings: Settings) -> Detector | None:
+    """Return a detector with the LLM judge (layer 4), or None when no LLM is configured.
+
+    The judge sees masked text only, and only for patients who agreed to the external AI
+    service; the service picks this detector per turn. Its deadline is the LLM timeout, capped
+    at 3 s, and the judge is not asked when the rules already escalate.
+    """
+    if not settings.llm_configured:
+        return None
+    model = build_chat_model(settings).model_copy(update={"temperature": 0.0})
+    judge = LLMJudge(model, mask=mask_identifiers, model_name=settings.llm_model)
+    return Detector(judge=judge, judge_timeout_seconds=min(settings.llm_timeout_seconds, 3.0))
 
 
 def build_personaliser(settings: Settings) -> Personaliser:

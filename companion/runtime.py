@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from companion.crypto import PatientCrypto, encrypted_checkpoint_serializer
 from companion.db import create_db_engine, migrate
 from companion.keys import load_keyring
-from companion.llm import build_personaliser
+from companion.llm import build_judged_detector, build_personaliser
 from companion.notify import EscalationAlerts, build_alerts
 from companion.settings import Settings
 from companion.store import SqlPatientStore, crypto_for
@@ -26,6 +26,7 @@ from flows.copy import ChatCopy, ConsentDocument, load_consent, load_copy
 from flows.graph import build_graph
 from flows.modules import ModuleLibrary, load_library
 from flows.personalise import Personaliser
+from safety.detector import Detector, default_detector
 from safety.screening import ScreeningSet, load_screening
 
 __all__ = ["Runtime", "open_checkpointer", "open_runtime"]
@@ -49,6 +50,8 @@ class Runtime:
     screening: ScreeningSet
     personaliser: Personaliser
     close_checkpointer: Callable[[], None]
+    detector: Detector  # layers 1-3, no LLM
+    judged_detector: Detector | None  # with the LLM judge, for patients who agreed to it
     alerts: EscalationAlerts | None = None
 
     def close(self) -> None:
@@ -108,6 +111,7 @@ def open_runtime(settings: Settings, *, create_keys: bool = True) -> Runtime:
         checkpointer=checkpointer, builder=builder, graph=builder.compile(checkpointer=checkpointer),
         modules=modules, copy=copy, consent=consent, screening=screening,
         personaliser=build_personaliser(settings), close_checkpointer=close_checkpointer,
+        detector=default_detector(), judged_detector=build_judged_detector(settings),
         alerts=store.alerts,
     )
     return runtime

@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable
 from typing import IO, Any
 
 from safety.policy import action_for
-from safety.screen import assess
+from safety.detector import detect
 from safety.types import Assessment
 
 __all__ = ["SCREEN", "add_parser", "main", "screen_lines", "screen_record"]
 
 #: The one screening function the command uses: `screen(text, *, recent=()) -> Assessment`.
-SCREEN: Callable[..., Assessment] = assess
+SCREEN: Callable[..., Assessment] = detect  # layers 1-3: rules and classifier, never an LLM
 
 Screen = Callable[..., Assessment]
 ROLES = ("user", "assistant")

@@ -31,7 +31,6 @@ from flows.personalise import ScriptedPersonaliser
 from flows.state import Reply, ReplyKind, TurnInput
 from flows.text import clean_input
 from safety.replies import crisis_reply, resources_reply
-from safety.screen import assess
 from safety.types import Tier
 
 __all__ = ["AuthenticatedUser", "ChatService", "get_service"]
@@ -113,6 +112,7 @@ class ChatService:
             patient_id=patient_id, store=store, consented=consented_before, modules=rt.modules, copy=rt.copy, consent=rt.consent,
             screening=rt.screening, locale=rt.settings.locale,
             personaliser=rt.personaliser if ai_ok else ScriptedPersonaliser(),
+            screen=(rt.judged_detector if ai_ok and rt.judged_detector else rt.detector).detect,
             llm_available=rt.settings.llm_configured, max_message_chars=rt.settings.max_message_chars,
         )
         config: RunnableConfig = {"configurable": {"thread_id": patient_id}}
@@ -142,7 +142,7 @@ class ChatService:
     def _fail_safe(self, patient_id: str, turn: TurnInput, *, consented: bool) -> list[Reply]:
         """Answer a turn the graph could not run: crisis reply if the screen finds risk, else resources."""
         locale = self.settings.locale
-        assessment = assess(turn.text)
+        assessment = self.runtime.detector.detect(turn.text)
         if assessment.tier >= Tier.ACTIVE:
             try:
                 self.runtime.store.record_escalation(

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from flows.copy import ChatCopy, ConsentDocument
 from flows.modules import ModuleLibrary
 from flows.personalise import Personaliser, ScriptedPersonaliser
-from safety.screen import assess
+from safety.detector import detect
 from safety.screening import ScreeningSet
 from safety.types import Assessment
 
@@ -79,5 +79,5 @@ class TurnContext:
     locale: str = "en-US"
     personaliser: Personaliser = field(default_factory=ScriptedPersonaliser)
     llm_available: bool = False  # an external LLM is configured (consent for it is asked)
-    screen: Callable[..., Assessment] = assess
+    screen: Callable[..., Assessment] = detect  # layers 1-3; the adapter may add the LLM judge
     max_message_chars: int = 4000

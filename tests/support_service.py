@@ -14,6 +14,8 @@ from companion.service import ChatService
 from companion.settings import Settings
 from flows.personalise import Personaliser
 from flows.state import Reply
+from safety.detector import Detector
+from safety.judge import Judge
 
 
 @dataclass
@@ -22,6 +24,7 @@ class ChatHarness:
 
     settings: Settings
     personaliser: Personaliser | None = None
+    judge: Judge | None = None
     username: str = field(default_factory=lambda: f"pat-{uuid.uuid4().hex[:8]}")
     runtime: Runtime = field(init=False)
     service: ChatService = field(init=False)
@@ -39,6 +42,8 @@ class ChatHarness:
         self.runtime = open_runtime(self.settings)
         if self.personaliser is not None:
             self.runtime.personaliser = self.personaliser
+            # the LLM judge of a test with a fake personaliser is a fake too (or none)
+            self.runtime.judged_detector = Detector(judge=self.judge) if self.judge else None
         self.service = ChatService(self.runtime)
 
     def restart(self) -> None:

@@ -15,7 +15,8 @@ from flows.context import TurnContext
 from flows.replies import reply
 from flows.state import ConversationState, Phase, ReplyKind
 from safety.replies import acknowledgement
-from safety.screen import DETECTOR_VERSION, wants_crisis_resources
+from safety.detector import DETECTOR_VERSION
+from safety.screen import wants_crisis_resources
 from safety.types import Assessment, Category, Signal, Tier
 
 __all__ = ["check_safety"]

@@ -15,7 +15,7 @@ from flows.context import TurnContext
 from flows.nodes.escalate import EXCERPT_TURNS, escalation_id
 from flows.replies import buttons, reply, with_replies
 from flows.state import ConversationState, Phase, ReplyKind
-from safety.screen import DETECTOR_VERSION
+from safety.detector import DETECTOR_VERSION
 from safety.screening import low_risk_close, next_question, parse_yes_no, screening_tier
 from safety.types import Assessment, Category, Signal, Tier
 

@@ -23,12 +23,15 @@ __all__ = ["BUCKETS", "WEIGHTS_FILE", "build_model", "choose_thresholds", "dumps
 BUCKETS = 1 << 18
 CATEGORY_BUCKETS = 1 << 12
 WEIGHTS_FILE = SAFETY_DATA / "classifier.json"
-# Threshold rule, on held-out "none" texts: tier 2 lets through at most 3% of them, tier 3 none;
-# tier 3 is never below 0.9 and tier 2 never below 0.7.
-TIER2_MAX_FP = 0.03
+# Threshold rule, on held-out "none" texts: tier 2 lets through at most 1% of them and is never
+# below 0.85. The classifier never escalates on its own (tier 3 is out of reach): a hit routes to
+# the screening questions in chat, whose answers decide escalation. At 0.70 it sent 28% of the
+# non-crisis crisis-data conversations to screening; see MODEL_CARD.md.
+TIER2_MAX_FP = 0.01
 TIER3_MAX_FP = 0.0
-TIER2_FLOOR = 0.7
+TIER2_FLOOR = 0.85
 TIER3_FLOOR = 0.9
+NEVER = 2.0  # a tier-3 threshold no probability reaches
 
 
 def split(examples: Sequence[Example]) -> tuple[list[Example], list[Example]]:
@@ -52,8 +55,7 @@ def choose_thresholds(negative_scores: Sequence[float]) -> tuple[float, float]:
         return 0.99
 
     tier2 = smallest(TIER2_MAX_FP, TIER2_FLOOR)
-    tier3 = max(smallest(TIER3_MAX_FP, TIER3_FLOOR), tier2)
-    return tier2, tier3
+    return tier2, NEVER
 
 
 def build_model(

@@ -52,6 +52,7 @@ class OpenAIStub:
         self.model = model
         self.behaviour = Behaviour.OK
         self.reply_text = reply_text
+        self.reply_json: str | None = None  # when set, `ok` answers this JSON document instead
         self.unsafe_text = UNSAFE_TEXT
         self.slow_seconds = 5.0
         self.bodies: list[dict[str, Any]] = []  # every chat-completions request body, in order
@@ -135,7 +136,7 @@ class OpenAIStub:
             Behaviour.UNSAFE: json.dumps({"text": self.unsafe_text}),
             Behaviour.GARBAGE: "Sure! Here is a warmer version: {text: oops",
             Behaviour.WRONG_SCHEMA: json.dumps({"answer": 42}),
-        }.get(behaviour, json.dumps({"text": self.reply_text}))
+        }.get(behaviour, self.reply_json or json.dumps({"text": self.reply_text}))
         return 200, _completion(body, content, self.model)
 
 
