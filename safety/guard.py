@@ -3,7 +3,8 @@
 The LLM only personalises scripted steps, so anything outside that brief is blocked and the
 caller shows the scripted text instead: diagnoses, medication advice, suicide or self-harm
 method detail, encouragement of harm, talk of suicide or self-harm at all (crisis text is never
-LLM-written), links, images, raw HTML, and text that is empty or too long for a phone. The
+LLM-written), replies that brush aside what the patient said ("cheer up", "it's not a big
+deal"), links, images, raw HTML, and text that is empty or too long for a phone. The
 guard fails closed: an error while checking is a failed check (`guard_error`).
 """
 
@@ -83,6 +84,13 @@ _CHECKS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bmailto:"
     )),
     ("html", re.compile(r"<\s*/?\s*[a-z!][^>]*>|&lt;|&#\d+;")),
+    # brushing feelings aside: a reply must never wave away what the patient just disclosed
+    ("dismissive", re.compile(
+        r"\b(?:cheer up|snap out of it|get over it|(?:it'?s|that'?s) not (?:a|that) big (?:of a )?deal"
+        r"|don'?t (?:worry|be so) (?:about it|sad|upset|dramatic|negative)|it could be worse"
+        r"|look on the bright side|just (?:think positive|be positive|relax|calm down|stop (?:worrying|thinking about it))"
+        r"|you'?re (?:overreacting|being dramatic|too sensitive)|everyone feels (?:like )?that)\b"
+    )),
 )
 
 
@@ -117,7 +125,7 @@ def check_output(text: str, *, max_chars: int = 700) -> GuardVerdict:
     Returns:
         `ok=True` with no reasons, or `ok=False` with reason ids among "empty", "too_long",
         "diagnosis", "medication", "method_detail", "encourages_harm", "risk_topic", "link",
-        "html", and "guard_error" if the check itself failed (fails closed).
+        "html", "dismissive", and "guard_error" if the check itself failed (fails closed).
     """
     try:
         reasons = _reasons(text, max_chars)

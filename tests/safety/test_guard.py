@@ -79,3 +79,30 @@ def test_guard_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("safety.guard.normalise", broken)
     verdict = check_output("perfectly fine text")
     assert not verdict.ok and verdict.reasons == ("guard_error",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cheer up! What happened at work?",
+        "It's not a big deal really. What was the situation?",
+        "Don't worry about it. Which feeling was strongest?",
+        "Just think positive and write what happened.",
+        "You're overreacting a little. What went through your mind?",
+        "Look on the bright side: what facts support the thought?",
+    ],
+)
+def test_replies_that_brush_aside_feelings_are_blocked(text: str) -> None:
+    verdict = check_output(text)
+    assert not verdict.ok and "dismissive" in verdict.reasons
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "That sounds hard. What was happening when your mood dropped?",
+        "It makes sense to feel worried about this. What went through your mind?",
+    ],
+)
+def test_warm_wording_passes(text: str) -> None:
+    assert check_output(text).ok
