@@ -1,9 +1,12 @@
 """Fixed, clinically worded replies for risk turns: crisis replies, resources, acknowledgements.
 
 Nothing here is written by the LLM. The copy lives in `content/safety/crisis_replies.yaml`
-(reviewed by clinicians, versioned); this module picks the band for a tier and the categories
-that fired, fills in the patient's locale's crisis resources, and returns the Markdown with
-the content id so the escalation record can say exactly which text the patient saw.
+(reviewed by clinicians, versioned), with translations beside it as
+`crisis_replies.<lang>.yaml` (or `crisis_replies.<lang>-<REGION>.yaml` for a regional wording);
+the reply is in the language of the patient's locale when a file exists for it, and in English
+otherwise. This module picks the band for a tier and the categories that fired, fills in the
+patient's locale's crisis resources, and returns the Markdown with the content id so the
+escalation record can say exactly which text (and which language) the patient saw.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ __all__ = [
     "acknowledgement",
     "crisis_reply",
     "load_replies",
+    "replies_file",
     "resources_reply",
     "safety_mode_reply",
 ]
 
 REPLIES_FILE = CONTENT_ROOT / "safety" / "crisis_replies.yaml"
+REPLIES_ROOT = REPLIES_FILE.parent
 _BANDS = ("escalate", "urgent", "emergency", "abuse", "harm_to_others", "resources", "safety_mode")
 _SELF_RISK = frozenset(
     {Category.PASSIVE_IDEATION, Category.ACTIVE_IDEATION, Category.METHOD_PLAN, Category.INTENT,
@@ -52,6 +57,7 @@ class ReplyContent(BaseModel):
     version: str
     review_date: date
     language: str
+    review_status: str = ""
     fallback_note: str
     replies: Mapping[str, str]
     acknowledgements: Mapping[str, str]
@@ -99,6 +105,30 @@ def load_replies(path: Path = REPLIES_FILE) -> ReplyContent:
     return content
 
 
+def replies_file(locale: str, *, root: Path = REPLIES_ROOT) -> Path:
+    """Choose the crisis-reply file for a locale: regional, then language, then English.
+
+    Args:
+        locale: The patient's locale, e.g. "pt-BR", "es_mx", "fr"; blank means English.
+        root: The folder holding `crisis_replies*.yaml`.
+
+    Returns:
+        `crisis_replies.<lang>-<REGION>.yaml` if it exists, else `crisis_replies.<lang>.yaml`,
+        else the English `crisis_replies.yaml`.
+    """
+    parts = (locale or "").strip().replace("_", "-").split("-")
+    language = parts[0].lower()
+    candidates = []
+    if language and len(parts) >= 2:
+        candidates.append(root / f"crisis_replies.{language}-{parts[-1].upper()}.yaml")
+    if language and language != "en":
+        candidates.append(root / f"crisis_replies.{language}.yaml")
+    for path in candidates:
+        if path.is_file():
+            return path
+    return root / REPLIES_FILE.name
+
+
 def _band(tier: Tier, categories: Sequence[Category]) -> str:
     cats = set(categories)
     if tier >= Tier.EMERGENCY:
@@ -111,7 +141,7 @@ def _band(tier: Tier, categories: Sequence[Category]) -> str:
 
 
 def _render(band: str, locale: str, *, resources_root: Path = RESOURCES_ROOT) -> CrisisReply:
-    content = load_replies()
+    content = load_replies(replies_file(locale))
     rs = load_resources(locale, root=resources_root)
     listed = format_resources(
         rs,
@@ -169,17 +199,19 @@ def safety_mode_reply(locale: str) -> CrisisReply:
     return _render("safety_mode", locale)
 
 
-def acknowledgement(tier: Tier) -> str:
+def acknowledgement(tier: Tier, *, locale: str = "") -> str:
     """Return the empathic acknowledgement (with a grounding offer) for a distress turn.
 
     Args:
         tier: The assessed tier. Tier 0 needs no acknowledgement and gets "". Any tier of 1 or
             more gets the distress text (tiers 2+ should also get screening or a crisis reply,
             which the caller adds; this never raises so it is safe on a risk path).
+        locale: The patient's locale; picks the language as for the crisis replies (English
+            when blank or untranslated).
 
     Returns:
         The acknowledgement text.
     """
     if Tier(tier) <= Tier.NONE:
         return ""
-    return load_replies().acknowledgements["distress"].strip()
+    return load_replies(replies_file(locale)).acknowledgements["distress"].strip()

@@ -7,9 +7,11 @@ import re
 import pytest
 
 from safety.replies import (
+    REPLIES_FILE,
     acknowledgement,
     crisis_reply,
     load_replies,
+    replies_file,
     resources_reply,
     safety_mode_reply,
 )
@@ -61,7 +63,7 @@ def test_every_reply_has_crisis_line_and_emergency_number(locale: str) -> None:
         assert emergency.contact in text
 
 
-@pytest.mark.parametrize("locale", [*available_locales(), "pt-BR"])
+@pytest.mark.parametrize("locale", [*available_locales(), "pt-AO", "ja-JP"])
 def test_no_forbidden_phrasing(locale: str) -> None:
     for text in _all_replies(locale):
         assert not FORBIDDEN.search(text), FORBIDDEN.search(text)
@@ -86,7 +88,7 @@ def test_abuse_reply_leads_with_abuse_lines_where_the_locale_has_them() -> None:
 
 
 def test_fallback_locale_adds_the_local_emergency_note() -> None:
-    text = crisis_reply(tier=Tier.ACTIVE, categories=[Category.ACTIVE_IDEATION], locale="pt-BR").text
+    text = crisis_reply(tier=Tier.ACTIVE, categories=[Category.ACTIVE_IDEATION], locale="ja-JP").text
     assert "If you are not in the United States, call your local emergency number." in text
     home = crisis_reply(tier=Tier.ACTIVE, categories=[Category.ACTIVE_IDEATION], locale="en-US").text
     assert "If you are not in" not in home
@@ -115,3 +117,51 @@ def test_acknowledgement() -> None:
 def test_content_file_has_id_version_review_date() -> None:
     content = load_replies()
     assert content.id and content.version and content.review_date
+
+
+TRANSLATED = {"es": "Gracias por contármelo", "fr": "Merci de me l'avoir dit", "de": "Danke, dass du",
+              "pt": "Obrigado por me contar"}
+
+
+@pytest.mark.parametrize(("locale", "language"), [("es-ES", "es"), ("es-MX", "es"), ("fr-FR", "fr"),
+                                                  ("fr-CA", "fr"), ("de-DE", "de"), ("pt-BR", "pt"),
+                                                  ("pt-PT", "pt"), ("pt_br", "pt")])
+def test_replies_are_in_the_locale_language(locale: str, language: str) -> None:
+    reply = crisis_reply(tier=Tier.ACTIVE, categories=[Category.ACTIVE_IDEATION], locale=locale)
+    assert reply.text.startswith(TRANSLATED[language])
+    assert reply.content_id == load_replies(replies_file(locale)).content_id
+    assert reply.content_id.startswith(f"safety.crisis_replies.{language}@")
+    assert "Thank you" not in resources_reply(locale).text + safety_mode_reply(locale).text
+    assert acknowledgement(Tier.DISTRESS, locale=locale) == load_replies(
+        replies_file(locale)).acknowledgements["distress"].strip()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "ja-JP", "", "xx", "cy-GB"])
+def test_untranslated_locales_get_english(locale: str) -> None:
+    assert replies_file(locale) == REPLIES_FILE
+    assert crisis_reply(tier=Tier.ACTIVE, categories=[], locale=locale).text.startswith("Thank you")
+
+
+@pytest.mark.parametrize("language", sorted(TRANSLATED))
+def test_translations_mirror_the_english_file(language: str) -> None:
+    english = load_replies()
+    path = REPLIES_FILE.with_name(f"crisis_replies.{language}.yaml")
+    translated = load_replies(path)
+    assert translated.language == language
+    assert translated.review_status == "translation pending clinical review"
+    assert "TRANSLATION PENDING CLINICAL REVIEW" in path.read_text("utf-8")
+    assert set(translated.replies) == set(english.replies)
+    assert set(translated.acknowledgements) == set(english.acknowledgements)
+    for band, text in english.replies.items():
+        for placeholder in ("{resources}", "{emergency_number}", "{fallback_note}"):
+            assert (placeholder in text) == (placeholder in translated.replies[band]), (band, placeholder)
+    assert "{country_name}" in translated.fallback_note
+    assert "Get help now" in translated.acknowledgements["distress"]
+
+
+@pytest.mark.parametrize("locale", ["es-ES", "fr-FR", "de-DE", "pt-BR", "pt-PT"])
+def test_translated_emergency_reply_leads_with_the_emergency_number(locale: str) -> None:
+    rs = load_resources(locale)
+    text = crisis_reply(tier=Tier.EMERGENCY, categories=[Category.IMMINENT], locale=locale).text
+    assert rs.emergency_number in text.split("\n", 1)[0]
+    assert "If you are not in" not in text

@@ -15,15 +15,17 @@ from safety.resources import (
     load_resources,
 )
 
-SHIPPED = ["de-DE", "en-AU", "en-CA", "en-GB", "en-IE", "en-IN", "en-NZ", "en-US", "es-ES", "es-MX", "fr-FR"]
+SHIPPED = ["de-DE", "en-AU", "en-CA", "en-GB", "en-IE", "en-IN", "en-NZ", "en-US", "es-ES", "es-MX", "fr-FR",
+           "pt-BR", "pt-PT"]
 CRISIS_LINE = {
     "en-US": "988", "en-GB": "116 123", "en-IE": "116 123", "en-CA": "9-8-8", "en-AU": "13 11 14",
     "en-NZ": "1737", "en-IN": "14416", "es-ES": "024", "es-MX": "800 911 2000",
-    "de-DE": "0800 111 0 111", "fr-FR": "3114",
+    "de-DE": "0800 111 0 111", "fr-FR": "3114", "pt-BR": "188", "pt-PT": "1411",
 }
 EMERGENCY = {
     "en-US": "911", "en-GB": "999", "en-IE": "112", "en-CA": "9-1-1", "en-AU": "000", "en-NZ": "111",
     "en-IN": "112", "es-ES": "112", "es-MX": "911", "de-DE": "112", "fr-FR": "112",
+    "pt-BR": "192", "pt-PT": "112",
 }
 
 
@@ -48,7 +50,8 @@ def test_locale_file_is_complete(locale: str) -> None:
 @pytest.mark.parametrize(
     ("asked", "served", "fallback"),
     [("en_gb", "en-GB", False), ("EN-us", "en-US", False), ("cy-GB", "en-GB", False),
-     ("fr-CA", "en-CA", False), ("pt-BR", "en-US", True), ("xx", "en-US", True), ("", "en-US", False)],
+     ("fr-CA", "en-CA", False), ("pt_br", "pt-BR", False), ("pt-AO", "en-US", True), ("xx", "en-US", True),
+     ("", "en-US", False)],
 )
 def test_lookup_and_fallback(asked: str, served: str, fallback: bool) -> None:
     rs = load_resources(asked)
@@ -56,7 +59,7 @@ def test_lookup_and_fallback(asked: str, served: str, fallback: bool) -> None:
 
 
 def test_fallback_does_not_leak_into_the_cached_set() -> None:
-    assert load_resources("pt-BR").fallback is True
+    assert load_resources("pt-AO").fallback is True
     assert load_resources("en-US").fallback is False
 
 
@@ -84,3 +87,16 @@ def test_format_emergency_first_and_lead_tags() -> None:
 def test_every_file_in_the_folder_is_valid() -> None:
     for path in sorted(RESOURCES_ROOT.glob("*.yaml")):
         assert load_resources(path.stem).locale == path.stem
+
+
+def test_portuguese_lines_are_sourced_from_official_or_news_pages() -> None:
+    brazil, portugal = load_resources("pt-BR"), load_resources("pt-PT")
+    assert "CVV" in brazil.resources[0].name and "188" in brazil.resources[0].contact
+    assert "1411" in format_resources(portugal) and "808 24 24 24" in format_resources(portugal)
+    assert any("sns24.gov.pt" in r.source for r in portugal.resources)
+
+
+@pytest.mark.parametrize(("locale", "word"), [("es-ES", "Llama"), ("es-MX", "Llama"), ("fr-FR", "Appelle"),
+                                              ("de-DE", "Ruf"), ("pt-BR", "Ligue"), ("pt-PT", "Ligue")])
+def test_contact_text_is_in_the_locale_language(locale: str, word: str) -> None:
+    assert all(r.contact.startswith(word) for r in load_resources(locale).resources)
