@@ -189,3 +189,15 @@ def test_safety_mode_survives_a_restart_before_consent(chat: ChatHarness) -> Non
     chat.runtime.store.clear_safety_mode(patient_id=chat.patient_id)
     replies = chat.say("hello")
     assert "checked in" in joined(replies) and replies[-1].kind is ReplyKind.CONSENT
+
+
+def test_a_failing_screen_layer_counts_as_risk_in_the_conversation(chat: ChatHarness) -> None:
+    from safety.detector import Detector
+    from safety.fakes import RaisingScreener
+
+    consent_and_start_module(chat)
+    raising = RaisingScreener()
+    chat.runtime.detector = Detector(rules=lambda text, recent=(): raising(text))
+    replies = chat.say("At the shop this morning")
+    assert "a few short questions" in joined(replies), "tier 2: the screening questions, not the next step"
+    assert raising.calls, "the broken layer was asked"
