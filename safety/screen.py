@@ -30,6 +30,8 @@ _log = logging.getLogger(__name__)
 _SENTENCES = re.compile(r"[.!?;\n]+|\s[-:]\s|\"")
 _CLAUSE = re.compile(r",|\b(?:but|and|though|although|however|yet|so|because|cause|cuz|then|while)\b")
 _WORD = re.compile(r"[a-z']+")
+# How far before a match its sentence is read for negation, subject and hypotheticals.
+_PREFIX_CHARS = 300
 _NEGATORS = frozenset(
     "not never no don't dont doesn't doesnt didn't didnt won't wont wouldn't wouldnt isn't isnt "
     "wasn't wasnt aren't arent haven't havent hasn't hasnt hadn't hadnt shouldn't nor "
@@ -101,20 +103,28 @@ def _subject(prefix: str) -> str:
     return "none"
 
 
+@lru_cache(maxsize=64)
+def _markers(sentence: str) -> tuple[bool, bool, bool]:
+    """Whether a sentence has a recent-time, a long-ago and a fiction marker (once per sentence)."""
+    return (_RECENT.search(sentence) is not None, _HISTORY.search(sentence) is not None,
+            _FICTION.search(sentence) is not None)
+
+
 def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
-    prefix = sentence[: match.start()]
+    prefix = sentence[max(0, match.start() - _PREFIX_CHARS) : match.start()]  # bounded: linear time
     clause_prefix = _CLAUSE.split(prefix)[-1]
     if rule.negatable and _negated(clause_prefix):
         return None
     tier, category, rule_id, detail = rule.tier, rule.category, rule.id, ""
-    if rule.recent_tier is not None and _RECENT.search(sentence):
+    recent, history, fiction = _markers(sentence)
+    if rule.recent_tier is not None and recent:
         tier, rule_id = rule.recent_tier, f"{rule.id}.recent"
-    elif rule.history_tier is not None and _HISTORY.search(sentence):
+    elif rule.history_tier is not None and history:
         tier, rule_id = rule.history_tier, f"{rule.id}.history"
         category = rule.history_category or category
     if rule.self_directed:
         subject = _subject(prefix)
-        if subject == "third" or (subject == "none" and _FICTION.search(sentence)):
+        if subject == "third" or (subject == "none" and fiction):
             return Signal(source="rules", id=f"{rule_id}.third_party", tier=min(tier, Tier.DISTRESS),
                           category=Category.DISTRESS if tier > Tier.DISTRESS else category,
                           detail="about someone else")

@@ -37,6 +37,24 @@ from safety.normalise import normalise
         ("sucidal", "suicidal"),
         ("self-harm", "self harm"),
         ("wanna", "want to"),
+        ("dieeeee", "die"),  # stretched risk words come back whole
+        ("kiiiilll myseeelf", "kill myself"),
+        ("sooooo goooood", "soo good"),  # other stretched words keep two letters
+        ("k\u2066ill", "kill"),  # bidi isolate
+        ("k\u00adi\u034fll\ufe0f", "kill"),  # soft hyphen, grapheme joiner, variation selector
+        ("ᴋɪʟʟ ᴍʏsᴇʟғ", "kill myself"),  # small capitals
+        ("k̷i̷l̷l̷", "kill"),  # stacked combining marks
+        ("Não quero morrer", "nao quero morrer"),  # accents are optional for matching
+        ("Ich möchte STERBEN", "ich mochte sterben"),
+        ("je me scarifie à nouveau", "je me scarifie a nouveau"),
+        ("sœur", "soeur"),
+        ("gonna kys", "going to kill myself"),  # self-directed kys
+        ("i wanna kys", "i want to kill myself"),
+        ("self-delete", "kill myself"),
+        ("unalivemyself", "kill myself"),
+        ("rn", "right now"),
+        ("myslef", "myself"),
+        ("suicidial", "suicidal"),
     ],
 )
 def test_normalise(raw: str, expected: str) -> None:
@@ -50,6 +68,14 @@ def test_numbers_and_punctuation_are_not_leetspeak(text: str) -> None:
 
 def test_slang_only_matches_whole_words() -> None:
     assert normalise("kmsx and ctbs") == "kmsx and ctbs"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I need to catch the bus", "you should kys", "the game ended", "born to run", "turn left"],
+)
+def test_everyday_phrases_are_not_expanded(text: str) -> None:
+    assert normalise(text) == text.lower().replace("kys", "kill yourself")
 
 
 @pytest.mark.parametrize("junk", ["\x00\ufffd", "\ufffd" * 50, "\x00\x01\x02", "\u202e\u200f"])
@@ -73,8 +99,11 @@ def test_random_bytes_decoded_with_replacement() -> None:
         "a " * 50_000,  # one enormous spaced-out run
         "a1" * 50_000,  # one enormous leetspeak token
         "kms " * 25_000,
+        "ab" * 50_000,  # one enormous word with no stretched letters
+        "é" * 100_000,  # one enormous run of accents
+        "\u200b" * 100_000,
     ],
-    ids=["sentences", "one-token", "spaced", "leet-token", "slang"],
+    ids=["sentences", "one-token", "spaced", "leet-token", "slang", "no-stretch", "accents", "invisible"],
 )
 def test_large_inputs_complete(big: str) -> None:
     # No wall-clock assertion (see benchmarks/); the patterns are written to be linear.
