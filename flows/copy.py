@@ -41,10 +41,11 @@ REQUIRED_TEXTS = {
     "empty_message", "too_long", "staff_notice", "declined", "consent_needs_clear_yes",
     "consent_recorded", "ai_consent_prompt", "ai_consent_yes", "ai_consent_no",
     "consent_updated", "safety_cleared", "went_back", "skipped", "cannot_skip", "welcome_back", "turn_failed",
+    "homework_prompt", "homework_thanks", "summaries_intro", "no_summaries", "locked_line",
 }
 REQUIRED_BUTTONS = {
     "agree", "decline", "more_info", "get_help", "next", "pause", "continue", "something_else",
-    "yes", "no", "skip", "changed_mind",
+    "yes", "no", "skip", "changed_mind", "my_summaries",
 }
 
 

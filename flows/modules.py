@@ -23,6 +23,7 @@ from safety.paths import CONTENT_ROOT
 __all__ = [
     "Module",
     "ModuleLibrary",
+    "Option",
     "PersonalisationLimits",
     "Step",
     "StepKind",
@@ -40,10 +41,18 @@ class StepKind(StrEnum):
     SCALE = "scale"  # one whole number between min and max
     RATINGS = "ratings"  # named items, each rated between min and max ("sad 80, anxious 60")
     RERATE = "rerate"  # re-rate the items of an earlier ratings step
+    SINGLE_CHOICE = "single_choice"  # one of `options` (buttons)
+    MULTIPLE_CHOICE = "multiple_choice"  # several of `options`, typed as names or numbers
+    LIST = "list"  # several short items, one per line or separated by commas
+    SCHEDULE = "schedule"  # something to do, with when (a day or a time)
     SUMMARY = "summary"  # what the patient produced, then homework
 
 
-ANSWERED_KINDS = {StepKind.FREE_TEXT, StepKind.SCALE, StepKind.RATINGS, StepKind.RERATE}
+ANSWERED_KINDS = {
+    StepKind.FREE_TEXT, StepKind.SCALE, StepKind.RATINGS, StepKind.RERATE, StepKind.SINGLE_CHOICE,
+    StepKind.MULTIPLE_CHOICE, StepKind.LIST, StepKind.SCHEDULE,
+}
+CHOICE_KINDS = {StepKind.SINGLE_CHOICE, StepKind.MULTIPLE_CHOICE}
 
 
 class PersonalisationLimits(BaseModel):
@@ -51,6 +60,15 @@ class PersonalisationLimits(BaseModel):
 
     may: tuple[str, ...] = ()
     must_not: tuple[str, ...] = ()
+
+
+class Option(BaseModel):
+    """One answer of a choice step; the label is shown on its button and is what the patient sends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=60)
 
 
 class Step(BaseModel):
@@ -62,7 +80,10 @@ class Step(BaseModel):
     kind: StepKind
     min: int = 0
     max: int = 100
+    min_items: int = Field(1, ge=1, le=10)
     max_items: int = Field(5, ge=1, le=10)
+    options: tuple[Option, ...] = ()
+    remember_as: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$")
     ratings_from: str | None = None
     optional: bool = False
     prompt: str = ""
@@ -87,6 +108,9 @@ class Module(BaseModel):
     estimated_minutes: int = Field(ge=1, le=120)
     prerequisites: tuple[str, ...] = ()
     personalisation: PersonalisationLimits = PersonalisationLimits()
+    uses_facts: dict[str, str] = Field(
+        default_factory=dict, description="facts remembered from earlier modules, with fallback wording"
+    )
     steps: tuple[Step, ...]
 
     @property
@@ -157,11 +181,17 @@ def _check_structure(module: Module, path: Path, lines: dict[str, int]) -> None:
         if step.min >= step.max:
             raise ContentError(path, line, f"step {step.id!r}: min must be below max")
         used = placeholders(step.prompt) | placeholders(step.summary_line) | placeholders(step.retry)
-        unknown = used - set(seen) - {step.id, "min", "max", "title"}
+        unknown = used - set(seen) - set(module.uses_facts) - {step.id, "min", "max", "title"}
         if unknown:
             raise ContentError(path, line, f"step {step.id!r} uses {sorted(unknown)} before they are asked")
         if step.kind is StepKind.RERATE and kinds.get(step.ratings_from or "") is not StepKind.RATINGS:
             raise ContentError(path, line, f"step {step.id!r}: ratings_from must name an earlier ratings step")
+        if (step.kind in CHOICE_KINDS) != bool(step.options):
+            raise ContentError(path, line, f"step {step.id!r}: options go with (and only with) choice steps")
+        if len({o.id for o in step.options}) != len(step.options):
+            raise ContentError(path, line, f"step {step.id!r}: option ids must be unique")
+        if step.min_items > step.max_items:
+            raise ContentError(path, line, f"step {step.id!r}: min_items is above max_items")
         seen.append(step.id)
         kinds[step.id] = step.kind
     if module.steps[-1].kind is not StepKind.SUMMARY:
@@ -210,19 +240,38 @@ def load_library(directory: Path = MODULES_DIR) -> ModuleLibrary:
     return ModuleLibrary(modules=modules)
 
 
-def render(template: str, answers: dict[str, Any], *, step: Step | None = None, title: str = "") -> str:
-    """Fill `{step_id}` placeholders with the patient's own words, quoted safely for Markdown."""
-    values: dict[str, str] = {"title": title}
+def render(
+    template: str,
+    answers: dict[str, Any],
+    *,
+    step: Step | None = None,
+    title: str = "",
+    facts: dict[str, Any] | None = None,
+    fallbacks: dict[str, str] | None = None,
+) -> str:
+    """Fill `{name}` placeholders with the patient's own words, quoted safely for Markdown.
+
+    Names are this module's earlier step ids, then facts remembered from earlier modules (with
+    the module's fallback wording when a fact is not known yet).
+    """
+    values: dict[str, str] = {"title": title, **(fallbacks or {})}
     if step is not None:
         values |= {"min": str(step.min), "max": str(step.max)}
+    for key, value in (facts or {}).items():
+        values[key] = format_answer(value)
     for key, value in answers.items():
         values[key] = format_answer(value)
     return template.format_map(_Missing(values))
 
 
 def format_answer(value: Any) -> str:
+    """Show a stored answer: ratings as "name 70", lists joined, text quoted safely."""
     if isinstance(value, list):
-        return ", ".join(f"{quote_patient_text(str(item['name']))} {item['rating']}" for item in value)
+        return ", ".join(
+            f"{quote_patient_text(str(item['name']))} {item['rating']}" if isinstance(item, dict)
+            else quote_patient_text(str(item))
+            for item in value
+        )
     if isinstance(value, int):
         return str(value)
     return quote_patient_text(str(value))

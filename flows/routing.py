@@ -10,6 +10,7 @@ from safety.types import Tier
 __all__ = [
     "route_after_check_in",
     "route_after_consent",
+    "route_after_homework",
     "route_after_menu",
     "route_after_safety",
     "route_after_screening",
@@ -26,7 +27,8 @@ def _tier(state: ConversationState) -> int:
 def route_after_safety(
     state: ConversationState,
 ) -> Literal[
-    "escalate", "screening", "get_help", "input_problem", "consent", "check_in", "menu", "record_answer"
+    "escalate", "screening", "get_help", "input_problem", "consent", "check_in", "homework_review",
+    "menu", "record_answer",
 ]:
     """Route on risk first, then on where the patient is in the flow."""
     phase = state.get("phase")
@@ -42,6 +44,8 @@ def route_after_safety(
         return "consent"
     if state["turn"].get("is_start") or phase == Phase.CHECK_IN:
         return "check_in"
+    if phase == Phase.HOMEWORK:
+        return "homework_review"
     if phase == Phase.STEP and state.get("module_id"):
         return "record_answer"
     return "menu"
@@ -52,7 +56,14 @@ def route_after_consent(state: ConversationState) -> Literal["check_in", "__end_
     return "check_in" if state.get("consented") and state.get("phase") == Phase.IDLE else "__end__"
 
 
-def route_after_check_in(state: ConversationState) -> Literal["menu", "__end__"]:
+def route_after_check_in(state: ConversationState) -> Literal["homework_review", "menu", "__end__"]:
+    """After today's mood: ask how the homework went (if there is some), else the menu."""
+    if state.get("phase") != Phase.IDLE:
+        return "__end__"
+    return "homework_review" if state.get("homework") else "menu"
+
+
+def route_after_homework(state: ConversationState) -> Literal["menu", "__end__"]:
     return "menu" if state.get("phase") == Phase.IDLE else "__end__"
 
 

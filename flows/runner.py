@@ -15,6 +15,7 @@ from flows.modules import Module, Step, StepKind, render
 __all__ = [
     "AnswerProblem",
     "Navigation",
+    "homework_text",
     "parse_answer",
     "parse_navigation",
     "step_prompt",
@@ -54,22 +55,32 @@ class AnswerProblem:
     message: str
 
 
-def step_prompt(module: Module, index: int, answers: dict[str, Any]) -> str:
-    """Return the scripted text of step `index`, filled with the patient's earlier answers."""
+def step_prompt(
+    module: Module, index: int, answers: dict[str, Any], facts: dict[str, Any] | None = None
+) -> str:
+    """Return the scripted text of step `index`, filled with the patient's own words."""
     step = module.step(index)
     if step.kind is StepKind.SUMMARY:
-        return summary_text(module, answers)
-    return render(step.prompt, answers, step=step, title=module.title)
+        return summary_text(module, answers, facts)
+    text = render(step.prompt, answers, step=step, title=module.title, facts=facts, fallbacks=module.uses_facts)
+    if step.kind is StepKind.MULTIPLE_CHOICE:
+        text += "\n\n" + "\n".join(f"{n}. {o.label}" for n, o in enumerate(step.options, start=1))
+    return text
 
 
-def summary_text(module: Module, answers: dict[str, Any]) -> str:
+def homework_text(module: Module, answers: dict[str, Any], facts: dict[str, Any] | None = None) -> str:
+    """Return the homework set at the end of the module, in the patient's words where it uses them."""
+    return render(module.steps[-1].homework, answers, facts=facts, fallbacks=module.uses_facts)
+
+
+def summary_text(module: Module, answers: dict[str, Any], facts: dict[str, Any] | None = None) -> str:
     """Return the summary: the module's closing copy, one line per answered step, homework."""
     final = module.steps[-1]
-    lines = [render(final.prompt, answers, title=module.title), ""]
+    lines = [render(final.prompt, answers, title=module.title, facts=facts, fallbacks=module.uses_facts), ""]
     for step in module.steps:
         if step.summary_line and step.id in answers:
-            lines.append("- " + render(step.summary_line, answers, step=step))
-    lines += ["", "**Homework:** " + render(final.homework, answers)]
+            lines.append("- " + render(step.summary_line, answers, step=step, facts=facts, fallbacks=module.uses_facts))
+    lines += ["", "**Homework:** " + homework_text(module, answers, facts)]
     return "\n".join(lines)
 
 
@@ -92,7 +103,52 @@ def parse_answer(module: Module, index: int, text: str, answers: dict[str, Any])
     if step.kind is StepKind.RERATE:
         earlier = answers.get(step.ratings_from or "", [])
         return _rerate(value, step, earlier) or retry
+    if step.kind is StepKind.SINGLE_CHOICE:
+        chosen = _choices(value, step, single=True)
+        return chosen[0] if chosen else retry
+    if step.kind is StepKind.MULTIPLE_CHOICE:
+        chosen = _choices(value, step, single=False)
+        return chosen if chosen and step.min_items <= len(chosen) <= step.max_items else retry
+    if step.kind is StepKind.LIST:
+        items = [i for i in (" ".join(p.split()).strip(" -•*.") for p in _LIST_SPLIT.split(value)) if i]
+        return items if step.min_items <= len(items) <= step.max_items else retry
+    if step.kind is StepKind.SCHEDULE:
+        return value if _WHEN.search(value) else retry
     return retry
+
+
+_LIST_SPLIT = re.compile(r"[\n;,]+|\s+(?:and|&)\s+(?=\S)")
+_WHEN = re.compile(
+    r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?s?\b|\b(?:today|tonight|tomorrow"
+    r"|morning|afternoon|evening|night|lunch(?:time)?|weekend|noon|midday|every ?day|daily|week)\b"
+    r"|\b\d{1,2}(?::\d{2})?\s*(?:am|pm|h)\b|\b\d{1,2}:\d{2}\b|\bat \d{1,2}\b",
+    re.IGNORECASE,
+)
+
+
+def _choices(text: str, step: Step, *, single: bool) -> list[str]:
+    """Match option labels, ids or 1-based numbers; return the chosen labels in option order."""
+    folded = " ".join(text.casefold().split()).strip(" .!")
+    by_name = {o.label.casefold(): o.label for o in step.options} | {o.id: o.label for o in step.options}
+    if folded in by_name:
+        return [by_name[folded]]
+    if single:
+        number = _first_number(folded) if folded.isdigit() else None
+        return [step.options[number - 1].label] if number and 1 <= number <= len(step.options) else []
+    chosen: list[str] = []
+    for part in _LIST_SPLIT.split(folded):
+        part = part.strip(" .!")
+        if not part:
+            continue
+        if part.isdigit() and 1 <= int(part) <= len(step.options):
+            label = step.options[int(part) - 1].label
+        elif part in by_name:
+            label = by_name[part]
+        else:
+            return []
+        if label not in chosen:
+            chosen.append(label)
+    return [o.label for o in step.options if o.label in chosen]
 
 
 def _first_number(text: str) -> int | None:

@@ -29,6 +29,7 @@ class Phase(StrEnum):
     CONSENT = "consent"  # waiting for an answer to the consent text
     CONSENT_AI = "consent_ai"  # waiting for the optional external-AI consent
     CHECK_IN = "check_in"  # waiting for today's mood 0-10
+    HOMEWORK = "homework"  # waiting to hear how last time's homework went
     MENU = "menu"  # waiting for a choice of what to do
     STEP = "step"  # waiting for the answer to the current module step
     SCREENING = "screening"  # waiting for the answer to a screening question
@@ -95,6 +96,9 @@ class ConversationState(TypedDict, total=False):
     pending: str  # "step" or "summary": shown later in this same turn
     answers: dict[str, Any]  # answers of the module in progress, by step id
     completed_modules: list[str]
+    summaries: dict[str, str]  # the latest summary of each completed module, by module id
+    facts: dict[str, Any]  # what the patient told us that later modules may reflect (remember_as)
+    homework: dict[str, str]  # homework set at the end of the last module: module_id, title, text
     mood: int
     # screening (tier 2) in progress
     screening_index: int

@@ -14,8 +14,8 @@ from langgraph.runtime import Runtime
 from flows.context import TurnContext
 from flows.replies import reply
 from flows.state import ConversationState, Phase, ReplyKind
-from safety.replies import acknowledgement
 from safety.detector import DETECTOR_VERSION
+from safety.replies import acknowledgement
 from safety.screen import wants_crisis_resources
 from safety.types import Assessment, Category, Signal, Tier
 

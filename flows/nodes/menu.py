@@ -1,4 +1,7 @@
-"""`menu`: offer what the patient can do (resume the module in progress, or pick one), and read the choice."""
+"""`menu`: offer what the patient can do (resume, pick a module, read past summaries), and read the choice.
+
+Modules whose prerequisites are not finished yet are listed as locked and cannot be picked.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,13 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from flows.context import TurnContext
+from flows.modules import Module
 from flows.replies import buttons, reply, with_replies
-from flows.state import ConversationState, Phase, ReplyAction
+from flows.state import ConversationState, Phase, ReplyAction, ReplyKind
 
 __all__ = ["menu"]
+
+_CONTINUE_WORDS = {"continue", "yes", "resume", "carry on"}
 
 
 def menu(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, Any]:
@@ -19,40 +25,66 @@ def menu(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, A
     copy, library = ctx.copy, ctx.modules
     in_progress = state.get("module_id") if state.get("module_id") in library.modules else None
     text = state["turn"]["text"].strip()
+    done = set(state.get("completed_modules", []))
 
     if state.get("phase") == Phase.MENU and not state["turn"].get("is_start"):
         folded = text.casefold()
-        if in_progress and folded in {copy.button("continue").casefold(), "continue", "yes", "resume"}:
+        if in_progress and folded in _CONTINUE_WORDS | {copy.button("continue").casefold()}:
             return {"phase": Phase.STEP, "pending": "step"}
+        if folded == copy.button("my_summaries").casefold() or folded in {"summaries", "my summary"}:
+            return {"replies": with_replies(state, *_summaries(ctx, state), _full_menu(ctx, done))}
         chosen = library.find(text)
-        if chosen is not None and chosen.id == in_progress:
-            return {"phase": Phase.STEP, "pending": "step"}
-        if chosen is not None:
+        if chosen is not None and _unlocked(chosen, done):
+            if chosen.id == in_progress:
+                return {"phase": Phase.STEP, "pending": "step"}
             return {
                 "phase": Phase.STEP, "pending": "step", "module_id": chosen.id,
                 "module_version": chosen.version, "run_id": f"run-{state['turn']['turn_id']}",
                 "step_index": 0, "answers": {},
             }
         if folded != copy.button("something_else").casefold():
-            return {"replies": with_replies(state, reply(copy.text("menu_retry"), actions=_module_buttons(ctx)))}
-        return {"replies": with_replies(state, _full_menu(ctx))}
+            retry = reply(copy.text("menu_retry"), actions=_module_buttons(ctx, done))
+            return {"replies": with_replies(state, retry)}
+        return {"replies": with_replies(state, _full_menu(ctx, done))}
 
     if in_progress:
         title = library.get(in_progress).title
         offer = reply(copy.text("resume_prompt", title=title), actions=buttons(copy, "continue", "something_else"))
         return {"phase": Phase.MENU, "replies": with_replies(state, offer)}
-    return {"phase": Phase.MENU, "replies": with_replies(state, _full_menu(ctx))}
+    return {"phase": Phase.MENU, "replies": with_replies(state, _full_menu(ctx, done))}
 
 
-def _module_buttons(ctx: TurnContext) -> tuple[ReplyAction, ...]:
-    return tuple(ReplyAction(label=m.title, value=m.title) for m in ctx.modules.modules.values())
+def _unlocked(module: Module, done: set[str]) -> bool:
+    return all(p in done for p in module.prerequisites)
 
 
-def _full_menu(ctx: TurnContext) -> dict[str, Any]:
+def _module_buttons(ctx: TurnContext, done: set[str]) -> tuple[ReplyAction, ...]:
+    return tuple(
+        ReplyAction(label=m.title, value=m.title) for m in ctx.modules.modules.values() if _unlocked(m, done)
+    )
+
+
+def _full_menu(ctx: TurnContext, done: set[str]) -> dict[str, Any]:
     lines = [ctx.copy.text("menu_prompt"), ""]
     for module in ctx.modules.modules.values():
-        line = ctx.copy.text(
-            "module_line", title=module.title, minutes=module.estimated_minutes, description=module.description
-        )
+        if _unlocked(module, done):
+            line = ctx.copy.text(
+                "module_line", title=module.title, minutes=module.estimated_minutes, description=module.description
+            )
+        else:
+            after = ", ".join(ctx.modules.get(p).title for p in module.prerequisites if p not in done)
+            line = ctx.copy.text("locked_line", title=module.title, after=after)
         lines.append("- " + line)
-    return reply("\n".join(lines), actions=(*_module_buttons(ctx), *buttons(ctx.copy, "get_help")))
+    extra = ("my_summaries", "get_help") if done else ("get_help",)
+    return reply("\n".join(lines), actions=(*_module_buttons(ctx, done), *buttons(ctx.copy, *extra)))
+
+
+def _summaries(ctx: TurnContext, state: ConversationState) -> list[dict[str, Any]]:
+    summaries = state.get("summaries", {})
+    if not summaries:
+        return [reply(ctx.copy.text("no_summaries"))]
+    said = [reply(ctx.copy.text("summaries_intro"))]
+    for module_id, text in summaries.items():
+        title = ctx.modules.get(module_id).title if module_id in ctx.modules.modules else module_id
+        said.append(reply(f"**{title}**\n\n{text}", kind=ReplyKind.SUMMARY))
+    return said

@@ -11,7 +11,7 @@ from flows.modules import StepKind
 from flows.personalise import StepRequest, WordingSource
 from flows.replies import buttons, reply, with_replies
 from flows.runner import step_prompt
-from flows.state import ConversationState, Phase
+from flows.state import ConversationState, Phase, ReplyAction
 
 __all__ = ["module_step", "patient_words"]
 
@@ -34,7 +34,7 @@ def module_step(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     index = state.get("step_index", 0)
     step = module.step(index)
     answers = state.get("answers", {})
-    scripted = step_prompt(module, index, answers)
+    scripted = step_prompt(module, index, answers, state.get("facts", {}))
     wording = ctx.personaliser.personalise(
         StepRequest(
             module_id=module.id, module_title=module.title, step_id=step.id, step_kind=str(step.kind),
@@ -43,9 +43,12 @@ def module_step(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     )
     text = wording.text if wording.source is WordingSource.LLM else scripted
     keys = ("next", "pause") if step.kind is StepKind.PSYCHOEDUCATION else (("skip",) if step.optional else ())
+    actions = buttons(ctx.copy, *keys)
+    if step.kind is StepKind.SINGLE_CHOICE:
+        actions = tuple(ReplyAction(label=o.label, value=o.label) for o in step.options) + actions
     content_id = f"{module.content_id}#{step.id}"
     return {
         "phase": Phase.STEP,
         "pending": "",
-        "replies": with_replies(state, reply(text, actions=buttons(ctx.copy, *keys), content_id=content_id)),
+        "replies": with_replies(state, reply(text, actions=actions, content_id=content_id)),
     }

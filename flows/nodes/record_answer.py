@@ -52,7 +52,10 @@ def record_answer(state: ConversationState, runtime: Runtime[TurnContext]) -> di
         module_version=module.version, step_id=step.id, value=value,
     )
     answers[step.id] = value
-    return _advance(state, module.steps, index) | {"answers": answers}
+    update = _advance(state, module.steps, index) | {"answers": answers}
+    if step.remember_as:
+        update["facts"] = {**state.get("facts", {}), step.remember_as: value}
+    return update
 
 
 def _advance(state: ConversationState, steps: tuple[Any, ...], index: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from flows.context import TurnContext
 from flows.replies import buttons, reply, with_replies
-from flows.runner import summary_text
+from flows.runner import homework_text, summary_text
 from flows.state import ConversationState, Phase, ReplyKind
 
 __all__ = ["summary"]
@@ -19,7 +19,8 @@ def summary(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str
     ctx = runtime.context
     module = ctx.modules.get(state["module_id"])
     answers = state.get("answers", {})
-    text = summary_text(module, answers)
+    facts = state.get("facts", {})
+    text = summary_text(module, answers, facts)
     ctx.store.record_answer(
         patient_id=ctx.patient_id, run_id=state["run_id"], module_id=module.id,
         module_version=module.version, step_id=module.steps[-1].id, value=text, completed=True,
@@ -28,7 +29,9 @@ def summary(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str
     return {
         "phase": Phase.IDLE,
         "pending": "",
-        "completed_modules": [*state.get("completed_modules", []), module.id],
+        "completed_modules": list(dict.fromkeys([*state.get("completed_modules", []), module.id])),
+        "summaries": {**state.get("summaries", {}), module.id: text},
+        "homework": {"module_id": module.id, "title": module.title, "text": homework_text(module, answers, facts)},
         "module_id": "",
         "step_index": 0,
         "answers": {},
