@@ -21,7 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
-from safety.classifier import CLASSIFIER_VERSION, RiskClassifier, classifier_signals, load_classifier
+from safety.classifier import (
+    CLASSIFIER_VERSION,
+    RiskClassifier,
+    classifier_signals,
+    load_classifier,
+)
 from safety.judge import Judge, judge_signals
 from safety.screen import DETECTOR_VERSION as RULES_VERSION
 from safety.screen import assess

@@ -6,7 +6,6 @@ import json
 import threading
 from collections.abc import Sequence
 
-import pytest
 from langchain_openai import ChatOpenAI
 
 from safety.detector import DETECTOR_VERSION, Detector, detect, detect_conversation
