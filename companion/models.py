@@ -126,7 +126,7 @@ class Escalation(SQLModel, table=True):
     urgent: bool = False
     categories: str = Field(default="", max_length=400)  # comma-separated Category values
     signals: str = Field(default="", max_length=4000)  # JSON list of Signal dumps
-    detector_version: str = Field(max_length=64)
+    detector_version: str = Field(max_length=200)
     before_consent: bool = False
     excerpt: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     status: EscalationStatus = Field(default=EscalationStatus.OPEN, index=True)

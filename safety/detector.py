@@ -28,13 +28,14 @@ from safety.classifier import (
     load_classifier,
 )
 from safety.judge import Judge, judge_signals
-from safety.screen import DETECTOR_VERSION as RULES_VERSION
+from safety.rules import load_rules
 from safety.screen import assess
 from safety.types import Assessment, Category, Signal, Tier
 
 __all__ = ["DETECTOR_VERSION", "Detector", "default_detector", "detect", "detect_conversation"]
 
-DETECTOR_VERSION = f"companion-detector-1.0.0 ({RULES_VERSION}; {CLASSIFIER_VERSION})"
+#: Names every layer's version: the detector, each rule file, the classifier weights.
+DETECTOR_VERSION = f"detector-1.0.0 rules-{load_rules().version} {CLASSIFIER_VERSION}"
 
 _log = logging.getLogger(__name__)
 

@@ -135,3 +135,12 @@ def test_after_a_judge_failure_the_judge_rests_instead_of_failing_every_turn() -
     now[0] += 61
     judge.error = None
     assert detector.detect("third").tier == Tier.NONE and len(judge.calls) == 2
+
+
+def test_the_detector_version_names_the_layers_and_fits_the_escalation_record() -> None:
+    from companion.models import Escalation
+
+    assert "rules-" in DETECTOR_VERSION and "lr-" in DETECTOR_VERSION
+    column = Escalation.model_fields["detector_version"].metadata
+    limit = next(m.max_length for m in column if hasattr(m, "max_length"))
+    assert len(DETECTOR_VERSION) <= limit
