@@ -36,6 +36,7 @@ __all__ = [
     "parse_difficulty",
     "parse_option",
     "read_questionnaire",
+    "schema_problems",
     "score",
     "yaml_lines",
 ]
@@ -188,6 +189,14 @@ def line_of(lines: Mapping[tuple[str | int, ...], int], loc: tuple[str | int, ..
     return 1
 
 
+def schema_problems(exc: ValidationError, lines: Mapping[tuple[str | int, ...], int]) -> tuple[int, str]:
+    """Return the line of the first error found in the file and up to three errors as text."""
+    errors = exc.errors()
+    located = [e for e in errors if tuple(e["loc"]) in lines] or errors
+    text = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:3])
+    return line_of(lines, tuple(located[0]["loc"])), text
+
+
 def read_questionnaire(path: Path) -> Questionnaire:
     """Load and validate one questionnaire file.
 
@@ -199,11 +208,8 @@ def read_questionnaire(path: Path) -> Questionnaire:
     try:
         questionnaire = Questionnaire.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        located = [e for e in errors if tuple(e["loc"]) in lines] or errors
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:3])
-        raise ContentError(path, line_of(lines, tuple(located[0]["loc"])),
-                           f"does not fit the questionnaire schema: {problems}") from exc
+        line, problems = schema_problems(exc, lines)
+        raise ContentError(path, line, f"does not fit the questionnaire schema: {problems}") from exc
     _check(questionnaire, path, lines)
     return questionnaire
 
