@@ -26,6 +26,7 @@ from flows.copy import ChatCopy, ConsentDocument, load_consent, load_copy
 from flows.graph import build_graph
 from flows.modules import ModuleLibrary, load_library
 from flows.personalise import Personaliser
+from flows.questionnaires import Questionnaire, load_questionnaires
 from safety.detector import Detector, default_detector
 from safety.screening import ScreeningSet, load_screening
 
@@ -48,6 +49,7 @@ class Runtime:
     copy: ChatCopy
     consent: ConsentDocument
     screening: ScreeningSet
+    questionnaires: dict[str, Questionnaire]
     personaliser: Personaliser
     close_checkpointer: Callable[[], None]
     detector: Detector  # layers 1-3, no LLM
@@ -94,6 +96,7 @@ def open_runtime(settings: Settings, *, create_keys: bool = True) -> Runtime:
     """Validate settings and content, migrate the database, and compile the graph."""
     settings.validate_for_start()
     modules, copy, consent, screening = load_library(), load_copy(), load_consent(), load_screening()
+    questionnaires = load_questionnaires()
     engine = create_db_engine(settings)
     migrate(engine)
     keyring = load_keyring(settings, create=create_keys)
@@ -109,7 +112,7 @@ def open_runtime(settings: Settings, *, create_keys: bool = True) -> Runtime:
     runtime = Runtime(
         settings=settings, engine=engine, crypto=crypto, store=store,
         checkpointer=checkpointer, builder=builder, graph=builder.compile(checkpointer=checkpointer),
-        modules=modules, copy=copy, consent=consent, screening=screening,
+        modules=modules, copy=copy, consent=consent, screening=screening, questionnaires=questionnaires,
         personaliser=build_personaliser(settings), close_checkpointer=close_checkpointer,
         detector=default_detector(), judged_detector=build_judged_detector(settings),
         alerts=store.alerts,

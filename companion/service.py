@@ -114,6 +114,8 @@ class ChatService:
             personaliser=rt.personaliser if ai_ok else ScriptedPersonaliser(),
             screen=(rt.judged_detector if ai_ok and rt.judged_detector else rt.detector).detect,
             llm_available=rt.settings.llm_configured, max_message_chars=rt.settings.max_message_chars,
+            questionnaires=rt.questionnaires,
+            questionnaire_interval_days=rt.settings.questionnaire_interval_days,
         )
         config: RunnableConfig = {"configurable": {"thread_id": patient_id}}
         graph = rt.graph if consented_before else self._ephemeral

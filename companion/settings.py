@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(4.0, gt=0, le=30)
     log_level: str = Field("INFO")
     max_message_chars: int = Field(4000, ge=100, le=100_000)
+    questionnaire_interval_days: int = Field(14, ge=1, le=365)
     notify_reviewer_urls: list[str] = Field(
         default_factory=list, description="apprise URLs of the on-call safety reviewers (JSON list)"
     )

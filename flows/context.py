@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from flows.copy import ChatCopy, ConsentDocument
 from flows.modules import ModuleLibrary
 from flows.personalise import Personaliser, ScriptedPersonaliser
+from flows.questionnaires import Questionnaire
 from safety.detector import detect
 from safety.screening import ScreeningSet
 from safety.types import Assessment
@@ -81,3 +83,6 @@ class TurnContext:
     llm_available: bool = False  # an external LLM is configured (consent for it is asked)
     screen: Callable[..., Assessment] = detect  # layers 1-3; the adapter may add the LLM judge
     max_message_chars: int = 4000
+    questionnaires: dict[str, Questionnaire] = field(default_factory=dict)
+    questionnaire_interval_days: int = 14
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())

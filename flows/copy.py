@@ -42,10 +42,11 @@ REQUIRED_TEXTS = {
     "consent_recorded", "ai_consent_prompt", "ai_consent_yes", "ai_consent_no",
     "consent_updated", "safety_cleared", "went_back", "skipped", "cannot_skip", "welcome_back", "turn_failed",
     "homework_prompt", "homework_thanks", "summaries_intro", "no_summaries", "locked_line",
+    "questionnaires_due",
 }
 REQUIRED_BUTTONS = {
     "agree", "decline", "more_info", "get_help", "next", "pause", "continue", "something_else",
-    "yes", "no", "skip", "changed_mind", "my_summaries",
+    "yes", "no", "skip", "changed_mind", "my_summaries", "questionnaires",
 }
 
 

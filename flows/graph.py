@@ -14,6 +14,7 @@ from flows.nodes.homework_review import homework_review
 from flows.nodes.input_problem import input_problem
 from flows.nodes.menu import menu
 from flows.nodes.module_step import module_step
+from flows.nodes.questionnaire import questionnaire
 from flows.nodes.record_answer import record_answer
 from flows.nodes.screening import screening
 from flows.nodes.summary import summary
@@ -22,6 +23,7 @@ from flows.routing import (
     route_after_consent,
     route_after_homework,
     route_after_menu,
+    route_after_questionnaire,
     route_after_safety,
     route_after_screening,
     route_after_step_change,
@@ -36,7 +38,7 @@ def build_graph() -> StateGraph[ConversationState, TurnContext]:
     graph: StateGraph[ConversationState, TurnContext] = StateGraph(ConversationState, context_schema=TurnContext)
     for node in (
         check_safety, escalate, screening, get_help, input_problem, consent,
-        check_in, homework_review, menu, module_step, record_answer, summary,
+        check_in, homework_review, menu, module_step, questionnaire, record_answer, summary,
     ):
         graph.add_node(node.__name__, node)
     graph.add_edge(START, "check_safety")
@@ -46,6 +48,7 @@ def build_graph() -> StateGraph[ConversationState, TurnContext]:
     graph.add_conditional_edges("check_in", route_after_check_in)
     graph.add_conditional_edges("homework_review", route_after_homework)
     graph.add_conditional_edges("menu", route_after_menu)
+    graph.add_conditional_edges("questionnaire", route_after_questionnaire)
     graph.add_conditional_edges("record_answer", route_after_step_change)
     for terminal in ("escalate", "get_help", "input_problem", "module_step", "summary"):
         graph.add_edge(terminal, END)

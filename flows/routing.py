@@ -12,6 +12,7 @@ __all__ = [
     "route_after_consent",
     "route_after_homework",
     "route_after_menu",
+    "route_after_questionnaire",
     "route_after_safety",
     "route_after_screening",
     "route_after_step_change",
@@ -28,7 +29,7 @@ def route_after_safety(
     state: ConversationState,
 ) -> Literal[
     "escalate", "screening", "get_help", "input_problem", "consent", "check_in", "homework_review",
-    "menu", "record_answer",
+    "questionnaire", "menu", "record_answer",
 ]:
     """Route on risk first, then on where the patient is in the flow."""
     phase = state.get("phase")
@@ -46,6 +47,8 @@ def route_after_safety(
         return "check_in"
     if phase == Phase.HOMEWORK:
         return "homework_review"
+    if phase == Phase.QUESTIONNAIRE:
+        return "questionnaire"
     if phase == Phase.STEP and state.get("module_id"):
         return "record_answer"
     return "menu"
@@ -67,8 +70,18 @@ def route_after_homework(state: ConversationState) -> Literal["menu", "__end__"]
     return "menu" if state.get("phase") == Phase.IDLE else "__end__"
 
 
-def route_after_menu(state: ConversationState) -> Literal["module_step", "__end__"]:
-    return "module_step" if state.get("pending") == "step" else "__end__"
+def route_after_menu(state: ConversationState) -> Literal["module_step", "questionnaire", "__end__"]:
+    pending = state.get("pending")
+    if pending == "questionnaire":
+        return "questionnaire"
+    return "module_step" if pending == "step" else "__end__"
+
+
+def route_after_questionnaire(state: ConversationState) -> Literal["screening", "menu", "__end__"]:
+    """A positive risk item goes to the screening questions; a finished set back to the menu."""
+    if state.get("phase") == Phase.IDLE and _tier(state) == Tier.UNCLEAR:
+        return "screening"
+    return "menu" if state.get("phase") == Phase.IDLE else "__end__"
 
 
 def route_after_step_change(state: ConversationState) -> Literal["module_step", "summary", "__end__"]:

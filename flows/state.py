@@ -30,6 +30,7 @@ class Phase(StrEnum):
     CONSENT_AI = "consent_ai"  # waiting for the optional external-AI consent
     CHECK_IN = "check_in"  # waiting for today's mood 0-10
     HOMEWORK = "homework"  # waiting to hear how last time's homework went
+    QUESTIONNAIRE = "questionnaire"  # waiting for the answer to a PHQ-9 / GAD-7 item
     MENU = "menu"  # waiting for a choice of what to do
     STEP = "step"  # waiting for the answer to the current module step
     SCREENING = "screening"  # waiting for the answer to a screening question
@@ -99,6 +100,9 @@ class ConversationState(TypedDict, total=False):
     summaries: dict[str, str]  # the latest summary of each completed module, by module id
     facts: dict[str, Any]  # what the patient told us that later modules may reflect (remember_as)
     homework: dict[str, str]  # homework set at the end of the last module: module_id, title, text
+    questionnaire: dict[str, Any]  # in progress: queue of ids, answers of the current one, run id
+    questionnaires_last: str  # ISO date the questionnaires were last completed
+    questionnaires_due: bool  # offered in the menu this session
     mood: int
     # screening (tier 2) in progress
     screening_index: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -23,9 +24,13 @@ def check_in(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[st
     ctx = runtime.context
     copy = ctx.copy
     if state.get("phase") != Phase.CHECK_IN or state["turn"].get("is_start"):
+        last = state.get("questionnaires_last")
+        due = bool(ctx.questionnaires) and (
+            not last or (ctx.today - date.fromisoformat(last)).days >= ctx.questionnaire_interval_days
+        )
         greeting = [reply(copy.text("welcome_back"))] if state["turn"].get("is_start") and state.get("turns", 0) > 1 else []
         ask = reply(copy.text("check_in_prompt"), actions=buttons(copy, "skip"))
-        return {"phase": Phase.CHECK_IN, "replies": with_replies(state, *greeting, ask)}
+        return {"phase": Phase.CHECK_IN, "questionnaires_due": due, "replies": with_replies(state, *greeting, ask)}
     text = state["turn"]["text"]
     if parse_navigation(text) is Navigation.SKIP:
         return {"phase": Phase.IDLE}

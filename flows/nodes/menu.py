@@ -31,8 +31,10 @@ def menu(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, A
         folded = text.casefold()
         if in_progress and folded in _CONTINUE_WORDS | {copy.button("continue").casefold()}:
             return {"phase": Phase.STEP, "pending": "step"}
+        if state.get("questionnaires_due") and folded in {copy.button("questionnaires").casefold(), "questionnaires", "questionnaire"}:
+            return {"pending": "questionnaire"}
         if folded == copy.button("my_summaries").casefold() or folded in {"summaries", "my summary"}:
-            return {"replies": with_replies(state, *_summaries(ctx, state), _full_menu(ctx, done))}
+            return {"replies": with_replies(state, *_summaries(ctx, state), _full_menu(ctx, state))}
         chosen = library.find(text)
         if chosen is not None and _unlocked(chosen, done):
             if chosen.id == in_progress:
@@ -45,13 +47,13 @@ def menu(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, A
         if folded != copy.button("something_else").casefold():
             retry = reply(copy.text("menu_retry"), actions=_module_buttons(ctx, done))
             return {"replies": with_replies(state, retry)}
-        return {"replies": with_replies(state, _full_menu(ctx, done))}
+        return {"replies": with_replies(state, _full_menu(ctx, state))}
 
     if in_progress:
         title = library.get(in_progress).title
         offer = reply(copy.text("resume_prompt", title=title), actions=buttons(copy, "continue", "something_else"))
         return {"phase": Phase.MENU, "replies": with_replies(state, offer)}
-    return {"phase": Phase.MENU, "replies": with_replies(state, _full_menu(ctx, done))}
+    return {"phase": Phase.MENU, "replies": with_replies(state, _full_menu(ctx, state))}
 
 
 def _unlocked(module: Module, done: set[str]) -> bool:
@@ -64,8 +66,12 @@ def _module_buttons(ctx: TurnContext, done: set[str]) -> tuple[ReplyAction, ...]
     )
 
 
-def _full_menu(ctx: TurnContext, done: set[str]) -> dict[str, Any]:
+def _full_menu(ctx: TurnContext, state: ConversationState) -> dict[str, Any]:
+    done = set(state.get("completed_modules", []))
     lines = [ctx.copy.text("menu_prompt"), ""]
+    due = ("questionnaires",) if state.get("questionnaires_due") else ()
+    if due:
+        lines = [ctx.copy.text("questionnaires_due"), "", *lines]
     for module in ctx.modules.modules.values():
         if _unlocked(module, done):
             line = ctx.copy.text(
@@ -76,7 +82,8 @@ def _full_menu(ctx: TurnContext, done: set[str]) -> dict[str, Any]:
             line = ctx.copy.text("locked_line", title=module.title, after=after)
         lines.append("- " + line)
     extra = ("my_summaries", "get_help") if done else ("get_help",)
-    return reply("\n".join(lines), actions=(*_module_buttons(ctx, done), *buttons(ctx.copy, *extra)))
+    actions = (*buttons(ctx.copy, *due), *_module_buttons(ctx, done), *buttons(ctx.copy, *extra))
+    return reply("\n".join(lines), actions=actions)
 
 
 def _summaries(ctx: TurnContext, state: ConversationState) -> list[dict[str, Any]]:

@@ -201,3 +201,19 @@ def test_a_failing_screen_layer_counts_as_risk_in_the_conversation(chat: ChatHar
     replies = chat.say("At the shop this morning")
     assert "a few short questions" in joined(replies), "tier 2: the screening questions, not the next step"
     assert raising.calls, "the broken layer was asked"
+
+
+def test_questionnaire_results_are_scored_as_published_and_stored_encrypted(chat: ChatHarness) -> None:
+    chat.start()
+    chat.say("I agree")
+    chat.say("6")
+    chat.say("Questionnaires")
+    for answer in ["Nearly every day", "More than half the days", "2", "Several days", "1", "0", "3", "0", "Not at all"]:
+        chat.say(answer)
+    chat.say("Very difficult")
+    [phq9] = chat.runtime.store.answers(patient_id=chat.patient_id, module_id="phq9")
+    assert phq9["value"]["total"] == 3 + 2 + 2 + 1 + 1 + 0 + 3 + 0 + 0 == 12
+    assert phq9["value"]["band"] == "moderate" and phq9["completed"]
+    with Session(chat.runtime.engine) as session:
+        row = session.exec(select(ExerciseAnswer).where(ExerciseAnswer.module_id == "phq9")).one()
+    assert b"moderate" not in row.ciphertext and b"total" not in row.ciphertext
