@@ -21,8 +21,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from safety.policy import action_for
 from safety.detector import detect
+from safety.policy import action_for
 from safety.types import Assessment
 
 __all__ = ["SCREEN", "add_parser", "main", "screen_lines", "screen_record"]
