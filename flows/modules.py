@@ -108,6 +108,9 @@ class Module(BaseModel):
     estimated_minutes: int = Field(ge=1, le=120)
     prerequisites: tuple[str, ...] = ()
     personalisation: PersonalisationLimits = PersonalisationLimits()
+    show_in_crisis: bool = Field(
+        False, description="the patient's summary of this module is shown with every crisis reply (a safety plan)"
+    )
     uses_facts: dict[str, str] = Field(
         default_factory=dict, description="facts remembered from earlier modules, with fallback wording"
     )

@@ -16,6 +16,7 @@ __all__ = [
     "AnswerProblem",
     "Navigation",
     "homework_text",
+    "summary_lines",
     "parse_answer",
     "parse_navigation",
     "step_prompt",
@@ -73,13 +74,20 @@ def homework_text(module: Module, answers: dict[str, Any], facts: dict[str, Any]
     return render(module.steps[-1].homework, answers, facts=facts, fallbacks=module.uses_facts)
 
 
+def summary_lines(module: Module, answers: dict[str, Any], facts: dict[str, Any] | None = None) -> list[str]:
+    """Return one Markdown bullet per answered step that has a summary line."""
+    return [
+        "- " + render(step.summary_line, answers, step=step, facts=facts, fallbacks=module.uses_facts)
+        for step in module.steps
+        if step.summary_line and step.id in answers
+    ]
+
+
 def summary_text(module: Module, answers: dict[str, Any], facts: dict[str, Any] | None = None) -> str:
     """Return the summary: the module's closing copy, one line per answered step, homework."""
     final = module.steps[-1]
     lines = [render(final.prompt, answers, title=module.title, facts=facts, fallbacks=module.uses_facts), ""]
-    for step in module.steps:
-        if step.summary_line and step.id in answers:
-            lines.append("- " + render(step.summary_line, answers, step=step, facts=facts, fallbacks=module.uses_facts))
+    lines += summary_lines(module, answers, facts)
     lines += ["", "**Homework:** " + homework_text(module, answers, facts)]
     return "\n".join(lines)
 

@@ -100,6 +100,7 @@ class ConversationState(TypedDict, total=False):
     summaries: dict[str, str]  # the latest summary of each completed module, by module id
     facts: dict[str, Any]  # what the patient told us that later modules may reflect (remember_as)
     homework: dict[str, str]  # homework set at the end of the last module: module_id, title, text
+    crisis_plan: dict[str, str]  # the patient's own safety plan (title, text), shown with crisis replies
     questionnaire: dict[str, Any]  # in progress: queue of ids, answers of the current one, run id
     questionnaires_last: str  # ISO date the questionnaires were last completed
     questionnaires_due: bool  # offered in the menu this session

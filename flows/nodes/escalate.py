@@ -56,4 +56,8 @@ def escalate(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[st
         *state.get("replies", []),
         reply(crisis.text, kind=ReplyKind.CRISIS, actions=help_button, content_id=crisis.content_id),
     ]
+    plan = state.get("crisis_plan")
+    if plan:  # the patient's own plan, in their words, after the resources
+        intro = ctx.copy.text("crisis_plan_intro", title=plan["title"])
+        update["replies"].append(reply(f"{intro}\n\n{plan['text']}", kind=ReplyKind.SUMMARY))
     return update

@@ -8,7 +8,7 @@ from langgraph.runtime import Runtime
 
 from flows.context import TurnContext
 from flows.replies import buttons, reply, with_replies
-from flows.runner import homework_text, summary_text
+from flows.runner import homework_text, summary_lines, summary_text
 from flows.state import ConversationState, Phase, ReplyKind
 
 __all__ = ["summary"]
@@ -25,8 +25,11 @@ def summary(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str
         patient_id=ctx.patient_id, run_id=state["run_id"], module_id=module.id,
         module_version=module.version, step_id=module.steps[-1].id, value=text, completed=True,
     )
+    extra: dict[str, Any] = {}
+    if module.show_in_crisis:
+        extra["crisis_plan"] = {"title": module.title, "text": "\n".join(summary_lines(module, answers, facts))}
     done = reply(ctx.copy.text("module_done", title=module.title), actions=buttons(ctx.copy, "something_else"))
-    return {
+    return extra | {
         "phase": Phase.IDLE,
         "pending": "",
         "completed_modules": list(dict.fromkeys([*state.get("completed_modules", []), module.id])),

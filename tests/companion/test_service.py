@@ -217,3 +217,53 @@ def test_questionnaire_results_are_scored_as_published_and_stored_encrypted(chat
     with Session(chat.runtime.engine) as session:
         row = session.exec(select(ExerciseAnswer).where(ExerciseAnswer.module_id == "phq9")).one()
     assert b"moderate" not in row.ciphertext and b"total" not in row.ciphertext
+
+
+PLAN_MODULE = """---
+id: tiny-plan
+version: 1.0.0
+title: Tiny plan
+description: A one-step plan.
+review_date: 2027-01-01
+reviewed_by: Test
+estimated_minutes: 2
+show_in_crisis: true
+steps:
+  - id: people
+    kind: free_text
+  - id: summary
+    kind: summary
+---
+
+## people
+Who can you call?
+
+### retry
+Please write a name.
+
+### summary
+**People I can call:** {people}
+
+## summary
+Your plan:
+
+### homework
+Keep it close.
+"""
+
+
+def test_a_plan_marked_show_in_crisis_comes_back_with_every_crisis_reply(chat: ChatHarness, tmp_path: Path) -> None:
+    from flows.modules import ModuleLibrary, load_module
+
+    path = tmp_path / "99-tiny-plan.md"
+    path.write_text(PLAN_MODULE, encoding="utf-8")
+    library = chat.runtime.modules
+    chat.runtime.modules = ModuleLibrary(modules={**library.modules, "tiny-plan": load_module(path)})
+    chat.start()
+    chat.say("I agree")
+    chat.say("6")
+    chat.say("Tiny plan")
+    chat.say("My sister Ana")
+    replies = chat.say("I'm going to kill myself tonight")
+    assert replies[0].kind is ReplyKind.CRISIS
+    assert "My sister Ana" in joined(replies[1:]) and "plan you made" in joined(replies[1:])
