@@ -6,7 +6,7 @@ Families follow the full-stack-fastapi-template habit: `UserBase` / `User(table=
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, LargeBinary, UniqueConstraint
@@ -171,3 +171,20 @@ class ReviewerLabelPublic(ReviewerLabelBase):
     id: int
     note: str
     created_at: datetime
+
+
+class Assignment(SQLModel, table=True):
+    """A module a therapist assigned to a patient, with a due date and a brief (encrypted).
+
+    The brief (goals, preferences, things to avoid) shapes the wording of the module's steps.
+    """
+
+    __table_args__ = (UniqueConstraint("patient_id", "module_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    module_id: str = Field(max_length=64)
+    assigned_by: str | None = Field(default=None, foreign_key="user.id", max_length=36)
+    due_date: date | None = None
+    brief: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from sqlmodel import Session, col, select, update
 from companion.crypto import PatientCrypto
 from companion.db import session_scope
 from companion.models import (
+    Assignment,
     CareTeam,
     Consent,
     DataKey,
@@ -261,6 +263,35 @@ class SqlPatientStore:
             query = select(Message).where(Message.patient_id == patient_id).order_by(col(Message.created_at), col(Message.id))
             rows = list(session.exec(query))
         return [json.loads(self.crypto.decrypt_text(patient_id, r.ciphertext, purpose="message")) for r in rows]
+
+
+    # assignments -------------------------------------------------------------
+    def assign_module(
+        self, *, patient_id: str, module_id: str, assigned_by: str | None = None,
+        due_date: date | None = None, brief: str = "",
+    ) -> None:
+        """Assign a module to a patient (or update the assignment), with an encrypted brief."""
+        blob = self.crypto.encrypt(patient_id, brief, purpose="brief") if brief else None
+        with session_scope(self.engine) as session:
+            _require_role(session, patient_id, Role.PATIENT)
+            query = select(Assignment).where(Assignment.patient_id == patient_id, Assignment.module_id == module_id)
+            row = session.exec(query).first() or Assignment(patient_id=patient_id, module_id=module_id)
+            row.assigned_by, row.due_date, row.brief = assigned_by, due_date, blob
+            session.add(row)
+
+    def assignments(self, patient_id: str) -> list[dict[str, Any]]:
+        """The patient's assigned modules, soonest due first: module_id, due (ISO date or ""), brief."""
+        with Session(self.engine) as session:
+            rows = list(session.exec(select(Assignment).where(Assignment.patient_id == patient_id)))
+        rows.sort(key=lambda r: (r.due_date is None, r.due_date or date.max, r.id or 0))
+        return [
+            {
+                "module_id": r.module_id,
+                "due": r.due_date.isoformat() if r.due_date else "",
+                "brief": self.crypto.decrypt_text(patient_id, r.brief, purpose="brief") if r.brief else "",
+            }
+            for r in rows
+        ]
 
 
 def _require_role(session: Session, user_id: str, role: Role) -> User:

@@ -62,6 +62,10 @@ class PatientStore(Protocol):
         safety_mode: bool,
     ) -> None: ...
 
+    def assignments(self, patient_id: str) -> list[dict[str, Any]]:
+        """Return the modules the patient's therapist assigned: module_id, due (ISO or ""), brief."""
+        ...
+
     def in_safety_mode(self, patient_id: str) -> bool:
         """Return whether an escalation of this patient still holds the conversation in safety mode."""
         ...

@@ -179,11 +179,12 @@ class LLMPersonaliser:
         """Build the masked messages sent to the model for `request`."""
         texts = {key: value[:_MAX_WORDS_CHARS] for key, value in request.patient_words.items()}
         step_text = _unescape_markdown(request.scripted_text)
-        for text in (*texts.values(), step_text):  # learn every signalled name before masking
+        brief = request.brief[:_MAX_WORDS_CHARS]
+        for text in (*texts.values(), step_text, brief):  # learn every signalled name before masking
             masker.mask(text)
         words = {key: masker.mask(value) for key, value in texts.items()}
         data = json.dumps(
-            {"step_text": masker.mask(step_text), "patient_words": words},
+            {"step_text": masker.mask(step_text), "patient_words": words, "therapist_brief": masker.mask(brief)},
             ensure_ascii=False,
             indent=1,
         )

@@ -37,6 +37,7 @@ class StepRequest(BaseModel):
     scripted_text: str
     limits: PersonalisationLimits
     patient_words: dict[str, str] = Field(default_factory=dict)
+    brief: str = Field(default="", description="the therapist's brief for this module: goals, preferences, things to avoid")
 
 
 class StepWording(BaseModel):

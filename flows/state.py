@@ -93,6 +93,7 @@ class ConversationState(TypedDict, total=False):
     module_id: str
     module_version: str
     run_id: str  # one run of the module in progress
+    brief: str  # the therapist's brief for the module in progress, if it was assigned
     step_index: int
     pending: str  # "step" or "summary": shown later in this same turn
     answers: dict[str, Any]  # answers of the module in progress, by step id

@@ -1,6 +1,7 @@
 """`menu`: offer what the patient can do (resume, pick a module, read past summaries), and read the choice.
 
-Modules whose prerequisites are not finished yet are listed as locked and cannot be picked.
+What the patient's therapist assigned comes first (soonest due first); modules whose
+prerequisites are not finished yet are listed as locked and cannot be picked.
 """
 
 from __future__ import annotations
@@ -39,10 +40,11 @@ def menu(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str, A
         if chosen is not None and _unlocked(chosen, done):
             if chosen.id == in_progress:
                 return {"phase": Phase.STEP, "pending": "step"}
+            brief = next((a["brief"] for a in _assigned(ctx) if a["module_id"] == chosen.id), "")
             return {
                 "phase": Phase.STEP, "pending": "step", "module_id": chosen.id,
                 "module_version": chosen.version, "run_id": f"run-{state['turn']['turn_id']}",
-                "step_index": 0, "answers": {},
+                "step_index": 0, "answers": {}, "brief": brief,
             }
         if folded != copy.button("something_else").casefold():
             retry = reply(copy.text("menu_retry"), actions=_module_buttons(ctx, done))
@@ -60,10 +62,18 @@ def _unlocked(module: Module, done: set[str]) -> bool:
     return all(p in done for p in module.prerequisites)
 
 
+def _assigned(ctx: TurnContext) -> list[dict[str, Any]]:
+    return [a for a in ctx.store.assignments(ctx.patient_id) if a["module_id"] in ctx.modules.modules]
+
+
+def _ordered(ctx: TurnContext, done: set[str]) -> list[Module]:
+    """Assigned, unfinished modules first (soonest due first), then the rest in file order."""
+    first = [ctx.modules.get(a["module_id"]) for a in _assigned(ctx) if a["module_id"] not in done]
+    return first + [m for m in ctx.modules.modules.values() if m not in first]
+
+
 def _module_buttons(ctx: TurnContext, done: set[str]) -> tuple[ReplyAction, ...]:
-    return tuple(
-        ReplyAction(label=m.title, value=m.title) for m in ctx.modules.modules.values() if _unlocked(m, done)
-    )
+    return tuple(ReplyAction(label=m.title, value=m.title) for m in _ordered(ctx, done) if _unlocked(m, done))
 
 
 def _full_menu(ctx: TurnContext, state: ConversationState) -> dict[str, Any]:
@@ -72,8 +82,13 @@ def _full_menu(ctx: TurnContext, state: ConversationState) -> dict[str, Any]:
     due = ("questionnaires",) if state.get("questionnaires_due") else ()
     if due:
         lines = [ctx.copy.text("questionnaires_due"), "", *lines]
-    for module in ctx.modules.modules.values():
-        if _unlocked(module, done):
+    assigned = {a["module_id"]: a for a in _assigned(ctx) if a["module_id"] not in done}
+    for module in _ordered(ctx, done):
+        if module.id in assigned:
+            due_date = assigned[module.id]["due"]
+            key = "assigned_line_due" if due_date else "assigned_line"
+            line = ctx.copy.text(key, title=module.title, due=due_date, minutes=module.estimated_minutes)
+        elif _unlocked(module, done):
             line = ctx.copy.text(
                 "module_line", title=module.title, minutes=module.estimated_minutes, description=module.description
             )

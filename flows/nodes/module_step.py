@@ -21,7 +21,9 @@ def patient_words(answers: dict[str, Any]) -> dict[str, str]:
     words: dict[str, str] = {}
     for key, value in answers.items():
         if isinstance(value, list):
-            words[key] = ", ".join(f"{item['name']} {item['rating']}" for item in value)
+            words[key] = ", ".join(
+                f"{item['name']} {item['rating']}" if isinstance(item, dict) else str(item) for item in value
+            )
         elif value not in ("", None):
             words[key] = str(value)
     return words
@@ -39,6 +41,7 @@ def module_step(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
         StepRequest(
             module_id=module.id, module_title=module.title, step_id=step.id, step_kind=str(step.kind),
             scripted_text=scripted, limits=module.personalisation, patient_words=patient_words(answers),
+            brief=state.get("brief", ""),
         )
     )
     text = wording.text if wording.source is WordingSource.LLM else scripted

@@ -63,3 +63,19 @@ def test_terminal_chat_refuses_a_wrong_password(tmp_path: Path) -> None:
         stdin=b"a-long-enough-password\n")
     result = run(["chat", "--username", "ana", "--password-stdin"], tmp_path, stdin=b"wrong-password\nhello\n")
     assert result.returncode == 1 and b"Sign-in failed" in result.stderr
+
+
+def test_assign_puts_the_module_first_in_the_patients_menu_with_the_brief_kept_secret(tmp_path: Path) -> None:
+    run(["users", "add", "--role", "patient", "--username", "ana", "--password-stdin"], tmp_path,
+        stdin=b"a-long-enough-password\n")
+    run(["users", "add", "--role", "therapist", "--username", "dr.lee"], tmp_path)
+    result = run(["assign", "--patient", "ana", "--module", "thought-record", "--due", "2026-12-03",
+                  "--therapist", "dr.lee", "--brief-stdin"], tmp_path, stdin=b"Goal: BRIEFMARK fewer work worries\n")
+    assert result.returncode == 0, result.stderr
+    assert b"Assigned 'Thought record' to ana, due 2026-12-03" in result.stdout
+    assert not any(b"BRIEFMARK" in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    chat = run(["chat", "--username", "ana", "--password-stdin"], tmp_path,
+               stdin=b"a-long-enough-password\nI agree\n6\n")
+    assert "Thought record (about 15 minutes): suggested by your therapist, for 2026-12-03" in chat.stdout.decode()
+    bad = run(["assign", "--patient", "ana", "--module", "no-such-module"], tmp_path)
+    assert bad.returncode == 2 and b"no module 'no-such-module'" in bad.stderr

@@ -40,3 +40,27 @@ def test_thought_record_with_the_llm_personaliser_against_a_stub(tmp_path: Path)
             assert "Sam Jones" not in sent and "[name" in sent, "names are masked before they leave"
         finally:
             chat.close()
+
+
+def test_the_therapists_brief_reaches_the_llm_masked_and_the_assigned_module_comes_first(tmp_path: Path) -> None:
+    with OpenAIStub(reply_text="A gentle start. What do you notice?") as stub:
+        settings = make_settings(tmp_path / "var", llm_base_url=stub.base_url, llm_model="stub-model",
+                                 llm_timeout_seconds=2)
+        chat = ChatHarness(settings, personaliser=build_personaliser(settings))
+        try:
+            chat.runtime.store.assign_module(
+                patient_id=chat.patient_id, module_id="thought-record",
+                brief="Prefers short sentences; avoid talk of her manager Dana Smith",
+            )
+            chat.start()
+            chat.say("I agree")
+            chat.say("Yes")
+            menu = chat.say("6")
+            labels = [a.label for r in menu for a in r.actions]
+            assert "suggested by your therapist" in joined(menu)
+            assert [label for label in labels if label != "Questionnaires"][0] == "Thought record"
+            chat.say("Thought record")
+            sent = stub.sent_text()
+            assert "Prefers short sentences" in sent and "Dana Smith" not in sent
+        finally:
+            chat.close()
