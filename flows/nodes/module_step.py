@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from flows.context import TurnContext
-from flows.modules import StepKind
+from flows.modules import CHOICE_KINDS, StepKind
 from flows.personalise import StepRequest, WordingSource
 from flows.replies import buttons, reply, with_replies
 from flows.runner import step_prompt
@@ -47,7 +47,7 @@ def module_step(state: ConversationState, runtime: Runtime[TurnContext]) -> dict
     text = wording.text if wording.source is WordingSource.LLM else scripted
     keys = ("next", "pause") if step.kind is StepKind.PSYCHOEDUCATION else (("skip",) if step.optional else ())
     actions = buttons(ctx.copy, *keys)
-    if step.kind is StepKind.SINGLE_CHOICE:
+    if step.kind in CHOICE_KINDS:  # a press answers with that option; several can be typed ("1, 3")
         actions = tuple(ReplyAction(label=o.label, value=o.label) for o in step.options) + actions
     content_id = f"{module.content_id}#{step.id}"
     return {

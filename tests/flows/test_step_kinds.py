@@ -141,3 +141,7 @@ def test_choice_steps_need_options_and_only_they_have_them(tmp_path: Path) -> No
     with pytest.raises(ContentError, match="options go with"):
         load_module(path)
     assert StepKind.SCHEDULE.value == "schedule"
+
+
+def test_a_single_press_answers_a_multiple_choice_step(module) -> None:
+    assert parse_answer(module, 1, "Music", {}) == ["Music"]
