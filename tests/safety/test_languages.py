@@ -12,7 +12,8 @@ import yaml
 
 from safety.rules import load_rules
 from safety.screen import screen_message
-from safety.types import Category, Tier
+from safety.types import Tier
+from tests.safety.case_check import check_case
 
 LANGUAGES = ("es", "fr", "de", "pt")
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -39,10 +40,7 @@ def test_cases_are_well_formed_and_cover_each_language() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(i, c) for i, c in enumerate(CASES)])
 def test_case(case: dict[str, Any]) -> None:
-    result = screen_message(case["text"])
-    assert case["min_tier"] <= result.tier <= case["max_tier"], [s.id for s in result.signals]
-    for category in case.get("categories", []):
-        assert Category(category) in result.categories
+    check_case(case)
 
 
 @pytest.mark.parametrize(("text", "prefix"), [("quiero morir", "es."), ("je veux mourir", "fr."),
