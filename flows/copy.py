@@ -43,6 +43,7 @@ REQUIRED_TEXTS = {
     "consent_updated", "safety_cleared", "went_back", "skipped", "cannot_skip", "welcome_back", "turn_failed",
     "homework_prompt", "homework_thanks", "summaries_intro", "no_summaries", "locked_line",
     "questionnaires_due", "crisis_plan_intro", "assigned_line", "assigned_line_due",
+    "share_prompt", "shared", "not_shared",
 }
 REQUIRED_BUTTONS = {
     "agree", "decline", "more_info", "get_help", "next", "pause", "continue", "something_else",

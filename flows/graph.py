@@ -17,6 +17,7 @@ from flows.nodes.module_step import module_step
 from flows.nodes.questionnaire import questionnaire
 from flows.nodes.record_answer import record_answer
 from flows.nodes.screening import screening
+from flows.nodes.share_summary import share_summary
 from flows.nodes.summary import summary
 from flows.routing import (
     route_after_check_in,
@@ -26,6 +27,7 @@ from flows.routing import (
     route_after_questionnaire,
     route_after_safety,
     route_after_screening,
+    route_after_share,
     route_after_step_change,
 )
 from flows.state import ConversationState
@@ -38,7 +40,7 @@ def build_graph() -> StateGraph[ConversationState, TurnContext]:
     graph: StateGraph[ConversationState, TurnContext] = StateGraph(ConversationState, context_schema=TurnContext)
     for node in (
         check_safety, escalate, screening, get_help, input_problem, consent,
-        check_in, homework_review, menu, module_step, questionnaire, record_answer, summary,
+        check_in, homework_review, menu, module_step, questionnaire, record_answer, summary, share_summary,
     ):
         graph.add_node(node.__name__, node)
     graph.add_edge(START, "check_safety")
@@ -49,6 +51,7 @@ def build_graph() -> StateGraph[ConversationState, TurnContext]:
     graph.add_conditional_edges("homework_review", route_after_homework)
     graph.add_conditional_edges("menu", route_after_menu)
     graph.add_conditional_edges("questionnaire", route_after_questionnaire)
+    graph.add_conditional_edges("share_summary", route_after_share)
     graph.add_conditional_edges("record_answer", route_after_step_change)
     for terminal in ("escalate", "get_help", "input_problem", "module_step", "summary"):
         graph.add_edge(terminal, END)

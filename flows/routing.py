@@ -14,6 +14,7 @@ __all__ = [
     "route_after_menu",
     "route_after_questionnaire",
     "route_after_safety",
+    "route_after_share",
     "route_after_screening",
     "route_after_step_change",
 ]
@@ -29,7 +30,7 @@ def route_after_safety(
     state: ConversationState,
 ) -> Literal[
     "escalate", "screening", "get_help", "input_problem", "consent", "check_in", "homework_review",
-    "questionnaire", "menu", "record_answer",
+    "questionnaire", "share_summary", "menu", "record_answer",
 ]:
     """Route on risk first, then on where the patient is in the flow."""
     phase = state.get("phase")
@@ -49,6 +50,8 @@ def route_after_safety(
         return "homework_review"
     if phase == Phase.QUESTIONNAIRE:
         return "questionnaire"
+    if phase == Phase.SHARE:
+        return "share_summary"
     if phase == Phase.STEP and state.get("module_id"):
         return "record_answer"
     return "menu"
@@ -64,6 +67,11 @@ def route_after_check_in(state: ConversationState) -> Literal["homework_review",
     if state.get("phase") != Phase.IDLE:
         return "__end__"
     return "homework_review" if state.get("homework") else "menu"
+
+
+def route_after_share(state: ConversationState) -> Literal["menu"]:
+    """After the sharing choice, the menu: it shows itself, or reads a message that was not a yes or no."""
+    return "menu"
 
 
 def route_after_homework(state: ConversationState) -> Literal["menu", "__end__"]:

@@ -31,6 +31,7 @@ class Phase(StrEnum):
     CHECK_IN = "check_in"  # waiting for today's mood 0-10
     HOMEWORK = "homework"  # waiting to hear how last time's homework went
     QUESTIONNAIRE = "questionnaire"  # waiting for the answer to a PHQ-9 / GAD-7 item
+    SHARE = "share"  # waiting to hear whether the therapist may see the summary just shown
     MENU = "menu"  # waiting for a choice of what to do
     STEP = "step"  # waiting for the answer to the current module step
     SCREENING = "screening"  # waiting for the answer to a screening question
@@ -101,6 +102,7 @@ class ConversationState(TypedDict, total=False):
     summaries: dict[str, str]  # the latest summary of each completed module, by module id
     facts: dict[str, Any]  # what the patient told us that later modules may reflect (remember_as)
     homework: dict[str, str]  # homework set at the end of the last module: module_id, title, text
+    last_run: dict[str, str]  # the module run just finished (module_id, module_version, run_id)
     crisis_plan: dict[str, str]  # the patient's own safety plan (title, text), shown with crisis replies
     questionnaire: dict[str, Any]  # in progress: queue of ids, answers of the current one, run id
     questionnaires_last: str  # ISO date the questionnaires were last completed

@@ -28,9 +28,11 @@ def summary(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str
     extra: dict[str, Any] = {}
     if module.show_in_crisis:
         extra["crisis_plan"] = {"title": module.title, "text": "\n".join(summary_lines(module, answers, facts))}
-    done = reply(ctx.copy.text("module_done", title=module.title), actions=buttons(ctx.copy, "something_else"))
+    done = reply(ctx.copy.text("module_done", title=module.title))
+    share = reply(ctx.copy.text("share_prompt"), actions=buttons(ctx.copy, "yes", "no", "something_else"))
     return extra | {
-        "phase": Phase.IDLE,
+        "phase": Phase.SHARE,
+        "last_run": {"module_id": module.id, "module_version": module.version, "run_id": state["run_id"]},
         "pending": "",
         "completed_modules": list(dict.fromkeys([*state.get("completed_modules", []), module.id])),
         "summaries": {**state.get("summaries", {}), module.id: text},
@@ -39,6 +41,6 @@ def summary(state: ConversationState, runtime: Runtime[TurnContext]) -> dict[str
         "step_index": 0,
         "answers": {},
         "replies": with_replies(
-            state, reply(text, kind=ReplyKind.SUMMARY, content_id=f"{module.content_id}#summary"), done
+            state, reply(text, kind=ReplyKind.SUMMARY, content_id=f"{module.content_id}#summary"), done, share
         ),
     }

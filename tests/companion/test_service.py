@@ -267,3 +267,25 @@ def test_a_plan_marked_show_in_crisis_comes_back_with_every_crisis_reply(chat: C
     replies = chat.say("I'm going to kill myself tonight")
     assert replies[0].kind is ReplyKind.CRISIS
     assert "My sister Ana" in joined(replies[1:]) and "plan you made" in joined(replies[1:])
+
+
+@pytest.mark.parametrize(("answer", "shared"), [("Yes", True), ("No", False), ("Something else", False)])
+def test_the_patient_decides_whether_the_therapist_sees_a_summary(
+    chat: ChatHarness, tmp_path: Path, answer: str, shared: bool
+) -> None:
+    from flows.modules import ModuleLibrary, load_module
+
+    path = tmp_path / "99-tiny-plan.md"
+    path.write_text(PLAN_MODULE, encoding="utf-8")
+    chat.runtime.modules = ModuleLibrary(modules={**chat.runtime.modules.modules, "tiny-plan": load_module(path)})
+    chat.start()
+    chat.say("I agree")
+    chat.say("6")
+    chat.say("Tiny plan")
+    summary = chat.say("My sister Ana")
+    assert "It stays private unless you say yes" in joined(summary)
+    after = joined(chat.say(answer))
+    [decision] = [a for a in chat.runtime.store.answers(patient_id=chat.patient_id, module_id="tiny-plan")
+                  if a["step_id"] == "share_with_therapist"]
+    assert decision["value"] is shared
+    assert "What would you like to do" in after
