@@ -12,7 +12,7 @@ from typing import TextIO
 
 from sqlmodel import select
 
-from companion import accounts, assign_cli, content_cli, safety_cli
+from companion import accounts, assign_cli, audit_cli, content_cli, safety_cli
 from companion.db import create_db_engine, migrate, session_scope
 from companion.keys import load_keyring, session_secret
 from companion.logging import configure_logging
@@ -49,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     safety_cli.add_parser(commands)
     content_cli.add_parser(commands)
     assign_cli.add_parser(commands)
+    audit_cli.add_parser(commands)
     return parser
 
 
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
         "serve": _serve, "init": _init, "users": _users_add, "chat": _chat,
-        "safety": safety_cli.main, "content": content_cli.main, "assign": assign_cli.main,
+        "safety": safety_cli.main, "content": content_cli.main, "assign": assign_cli.main, "audit": audit_cli.main,
     }
     try:
         return handlers[args.command](settings, args)

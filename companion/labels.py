@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
+from companion import audit
 from companion.crypto import DecryptionError
 from companion.db import session_scope
 from companion.logging import get_logger
@@ -123,8 +124,11 @@ def _case(label: ReviewerLabel, escalation: Escalation, excerpt: list[str]) -> d
     }
 
 
-def export_labels_jsonl(store: SqlPatientStore, out: IO[str]) -> tuple[int, int]:
+def export_labels_jsonl(store: SqlPatientStore, out: IO[str], *, actor: str = "cli") -> tuple[int, int]:
     """Write every label as one JSON line (the `companion safety screen` format plus labels).
+
+    Each label's escalation excerpt is decrypted only after an "export.labels" audit entry
+    naming `actor`, the patient and the escalation has been recorded.
 
     Returns:
         (written, skipped): labels whose patient's data key was erased cannot be decrypted and
@@ -135,6 +139,8 @@ def export_labels_jsonl(store: SqlPatientStore, out: IO[str]) -> tuple[int, int]
         query = select(ReviewerLabel, Escalation).join(Escalation, col(Escalation.id) == col(ReviewerLabel.escalation_id))
         rows = list(session.exec(query.order_by(col(ReviewerLabel.id))))
     for label, escalation in rows:
+        audit.record(store.engine, actor=actor, action="export.labels", patient_id=escalation.patient_id,
+                     target=escalation.id)
         try:
             excerpt = store.escalation_excerpt(escalation)
         except DecryptionError:

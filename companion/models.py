@@ -13,6 +13,7 @@ from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AuditEntry",
     "CareTeam",
     "Consent",
     "DataKey",
@@ -188,3 +189,20 @@ class Assignment(SQLModel, table=True):
     due_date: date | None = None
     brief: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One entry of the append-only, hash-chained audit log of reads of patient data (see `companion.audit`).
+
+    No patient text: who (actor), what (action), whose data (patient id) and which record (target id).
+    `hash` is SHA-256 over the canonical JSON of the other fields, `prev_hash` included.
+    """
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    created_at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    patient_id: str | None = Field(default=None, index=True, max_length=36)
+    target: str | None = Field(default=None, max_length=200)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(unique=True, max_length=64)
