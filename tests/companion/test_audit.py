@@ -182,15 +182,25 @@ def test_a_removed_entry_is_detected(engine: Engine) -> None:
 
 
 @pytest.mark.postgres
-def test_concurrent_appends_keep_an_unbroken_chain(engine: Engine) -> None:
+@pytest.mark.parametrize("via", ["engine", "session"])
+def test_concurrent_appends_keep_an_unbroken_chain(engine: Engine, via: str) -> None:
+    """Through an engine `record` may retry; in a caller's session it cannot, so the lock alone must hold."""
     patient = f"pat-{uuid.uuid4().hex[:8]}"
     errors: list[BaseException] = []
+
+    def append(worker: int, i: int) -> None:
+        fields = {"actor": f"worker-{worker}", "action": "read.transcript", "patient_id": patient, "target": str(i)}
+        if via == "engine":
+            audit.record(engine, **fields)
+            return
+        with Session(engine) as session:
+            audit.record(session, **fields)
+            session.commit()
 
     def work(worker: int) -> None:
         try:
             for i in range(10):
-                audit.record(engine, actor=f"worker-{worker}", action="read.transcript", patient_id=patient,
-                             target=str(i))
+                append(worker, i)
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
