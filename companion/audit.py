@@ -148,8 +148,8 @@ def record(session_or_engine: Session | Engine, *, actor: str, action: str, pati
         public = _public(_append(session_or_engine, actor=actor, action=action, patient_id=patient_id, target=target))
     else:
         public = _record_committed(session_or_engine, actor=actor, action=action, patient_id=patient_id, target=target)
-    log.info("audit_recorded", count=public.seq, user_id=actor, patient_id=patient_id, reason=action,
-             version=public.hash[:16])
+    log.info("audit_recorded", seq=public.seq, user_id=actor, patient_id=patient_id, action=action,
+             hash_prefix=public.hash[:16])
     return public
 
 

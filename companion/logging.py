@@ -20,6 +20,7 @@ ALLOWED_KEYS = {
     "event", "level", "timestamp", "logger", "logger_name", "user_id", "patient_id", "role", "tier", "phase",
     "replies", "error", "host", "port", "url", "count", "version", "kek_id", "path", "status",
     "escalation_id", "module_id", "step_id", "source", "reason", "seconds", "username",
+    "seq", "action", "hash_prefix",
 }
 MAX_VALUE_CHARS = 120
 
