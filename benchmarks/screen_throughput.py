@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from companion.safety_cli import screen_lines  # noqa: E402
+from companion.settings import FORBIDDEN_VARIABLES  # noqa: E402
 
 SAMPLE = ROOT / "tests" / "data" / "screen_sample.jsonl"
 
@@ -47,7 +48,7 @@ def main() -> None:
     start = time.perf_counter()
     screen_lines(io.BytesIO(data), io.BytesIO())
     in_process = time.perf_counter() - start
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "LITERAL_API_KEY"}}
+    env = {k: v for k, v in os.environ.items() if k not in FORBIDDEN_VARIABLES}  # never pass on what Chainlit would store or upload
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "companion.cli", "safety", "screen"], input=data, env=env,
                    cwd=ROOT, capture_output=True, check=False)

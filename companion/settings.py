@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Environment", "ForbiddenEnvironmentError", "Settings", "check_forbidden_environment"]
+__all__ = ["FORBIDDEN_VARIABLES", "Environment", "ForbiddenEnvironmentError", "Settings", "check_forbidden_environment"]
 
 #: Variables that make Chainlit store conversations in plaintext or upload them to a cloud
 #: service. Their presence is refused at start-up, whatever their value.

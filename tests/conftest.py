@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.settings import Settings
+from companion.settings import FORBIDDEN_VARIABLES, Settings
 
 POSTGRES_URL = os.environ.get("COMPANION_TEST_POSTGRES_URL", "")
 
@@ -21,8 +21,8 @@ POSTGRES_URL = os.environ.get("COMPANION_TEST_POSTGRES_URL", "")
 @pytest.fixture(autouse=True)
 def _no_forbidden_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never run with the variables that switch on Chainlit's plaintext storage."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("LITERAL_API_KEY", raising=False)
+    for name in FORBIDDEN_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -31,7 +31,7 @@ from companion.accounts import create_user
 from companion.db import create_db_engine, migrate
 from companion.labels import export_labels_jsonl, record_label
 from companion.models import AuditEntry, Role
-from companion.settings import Settings
+from companion.settings import FORBIDDEN_VARIABLES, Settings
 from safety.types import Assessment, Category, Signal, Tier
 from tests.support_service import ChatHarness
 
@@ -253,7 +253,7 @@ def test_the_label_export_and_the_read_wrappers_are_audited(backend_settings: Se
 
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_") and k not in {"DATABASE_URL", "LITERAL_API_KEY"}}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_") and k not in FORBIDDEN_VARIABLES}
     env |= {"COMPANION_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)}
     if settings.database_url:
         env["COMPANION_DATABASE_URL"] = settings.database_url

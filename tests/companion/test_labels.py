@@ -17,7 +17,7 @@ from companion.accounts import create_user
 from companion.labels import NOTE_UNAVAILABLE, export_labels_jsonl, labels, record_label
 from companion.models import DataKey, ReviewerLabel, Role
 from companion.safety_cli import screen_lines
-from companion.settings import Settings
+from companion.settings import FORBIDDEN_VARIABLES, Settings
 from safety.types import Assessment, Category, Signal, Tier
 from tests.support_service import ChatHarness
 
@@ -137,7 +137,7 @@ def test_the_export_command_writes_a_private_file(settings: Settings, tmp_path: 
     finally:
         chat.close()
     output = tmp_path / "labels.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_") and k not in {"DATABASE_URL", "LITERAL_API_KEY"}}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_") and k not in FORBIDDEN_VARIABLES}
     env |= {"COMPANION_DATA_DIR": str(settings.data_dir), "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-m", "companion.cli", "safety", "labels", "export", "--output", str(output)],
                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from companion.safety_cli import screen_lines
+from companion.settings import FORBIDDEN_VARIABLES
 from safety.types import Assessment, Category, Signal, Tier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +22,8 @@ SAMPLE = ROOT / "tests" / "data" / "screen_sample.jsonl"
 
 def env_for(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
-    env.pop("DATABASE_URL", None)
-    env.pop("LITERAL_API_KEY", None)
+    for name in FORBIDDEN_VARIABLES:
+        env.pop(name, None)
     env |= {"COMPANION_DATA_DIR": str(tmp_path / "never-created"), "PYTHONPATH": str(ROOT)}
     return env
 
