@@ -11,6 +11,13 @@ from tests.conftest import make_settings
 from tests.support.openai_stub import OpenAIStub
 from tests.support_service import ChatHarness, joined
 
+def chat_against(stub: OpenAIStub, tmp_path: Path) -> ChatHarness:
+    """A patient whose LLM personaliser is the real OpenAI client pointed at the stub."""
+    settings = make_settings(tmp_path / "var", llm_base_url=stub.base_url, llm_model="stub-model",
+                             llm_timeout_seconds=2)
+    return ChatHarness(settings, personaliser=build_personaliser(settings))
+
+
 ANSWERS = [
     "Next", "On the train, my friend Sam Jones ignored my text", "hurt 70", "Nobody cares about me",
     "Sam didn't reply", "Sam replied later last week", "Sam may have been busy; people do care",
@@ -19,9 +26,7 @@ ANSWERS = [
 
 def test_thought_record_with_the_llm_personaliser_against_a_stub(tmp_path: Path) -> None:
     with OpenAIStub(reply_text="Let's take this gently, one part at a time. What do you notice?") as stub:
-        settings = make_settings(tmp_path / "var", llm_base_url=stub.base_url, llm_model="stub-model",
-                                 llm_timeout_seconds=2)
-        chat = ChatHarness(settings, personaliser=build_personaliser(settings))
+        chat = chat_against(stub, tmp_path)
         try:
             chat.start()
             assert "AI service" in joined(chat.say("I agree"))
@@ -44,9 +49,7 @@ def test_thought_record_with_the_llm_personaliser_against_a_stub(tmp_path: Path)
 
 def test_the_therapists_brief_reaches_the_llm_masked_and_the_assigned_module_comes_first(tmp_path: Path) -> None:
     with OpenAIStub(reply_text="A gentle start. What do you notice?") as stub:
-        settings = make_settings(tmp_path / "var", llm_base_url=stub.base_url, llm_model="stub-model",
-                                 llm_timeout_seconds=2)
-        chat = ChatHarness(settings, personaliser=build_personaliser(settings))
+        chat = chat_against(stub, tmp_path)
         try:
             chat.runtime.store.assign_module(
                 patient_id=chat.patient_id, module_id="thought-record",
