@@ -11,6 +11,7 @@ from tests.conftest import make_settings
 from tests.support.openai_stub import OpenAIStub
 from tests.support_service import ChatHarness, joined
 
+
 def chat_against(stub: OpenAIStub, tmp_path: Path) -> ChatHarness:
     """A patient whose LLM personaliser is the real OpenAI client pointed at the stub."""
     settings = make_settings(tmp_path / "var", llm_base_url=stub.base_url, llm_model="stub-model",
