@@ -11,22 +11,29 @@ Routes of the parent app:
 * `GET /help` is a small server-rendered page with the crisis resources for the locale; it
   works without JavaScript and without signing in.
 * `/chat/...` is Chainlit, with our handlers in `companion/chat.py`.
+* `/portal/...` is the therapist and safety-reviewer portal (`companion.portal`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from companion.logging import get_logger
+from companion.portal import mount_portal
+from companion.portal.web import PREFIX as PORTAL_PATH
 from companion.settings import Settings
 from companion.web.chainlit_mount import CHAT_PATH, mount_chat, prepare_environment
 from companion.web.csp import build_csp, websocket_origins
 from companion.web.help_page import help_router
 from companion.web.security import SecurityHeadersMiddleware
+
+if TYPE_CHECKING:
+    from companion.runtime import Runtime
 
 __all__ = ["create_app"]
 
@@ -72,17 +79,25 @@ def create_app(settings: Settings | None = None, *, health_check: HealthCheck | 
         return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
 
     app.include_router(help_router(settings))
+    mount_portal(app, settings, _service_runtime)
     mounted = mount_chat(app, settings)
     csp = build_csp(mounted.script_hashes, websocket_origins=websocket_origins(settings.origins))
     app.add_middleware(
         SecurityHeadersMiddleware,
         csp=csp,
         allowed_origins=settings.origins,
-        protected_prefix=CHAT_PATH,
-        static_prefixes=(f"{CHAT_PATH}/assets/",),
+        protected_prefixes=(CHAT_PATH, PORTAL_PATH),
+        static_prefixes=(f"{CHAT_PATH}/assets/", f"{PORTAL_PATH}/static/"),
         https=settings.origin.startswith("https://"),
     )
     return app
+
+
+def _service_runtime() -> Runtime:
+    """The chat service's runtime, shared with the portal (one database engine, one key ring)."""
+    from companion.service import get_service
+
+    return get_service().runtime
 
 
 def _database_check(settings: Settings) -> HealthCheck:

@@ -13,14 +13,20 @@ from sqlalchemy import Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "Assignment",
     "AuditEntry",
     "CareTeam",
     "Consent",
     "DataKey",
     "Escalation",
+    "EscalationAction",
+    "EscalationActionKind",
     "EscalationStatus",
     "ExerciseAnswer",
+    "Invite",
+    "LoginAttempt",
     "Message",
+    "PortalSession",
     "ReviewerLabel",
     "ReviewerLabelCreate",
     "ReviewerLabelPublic",
@@ -54,6 +60,8 @@ class User(UserBase, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     #: A therapist's own apprise URL for risk notifications about their patients (may hold a token).
     notify_url: str | None = Field(default=None, max_length=2000)
+    #: Staff TOTP secret, encrypted with the data key of owner `staff:<user id>`; None = no second factor.
+    totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
 
 
 class UserPublic(UserBase):
@@ -136,6 +144,8 @@ class Escalation(SQLModel, table=True):
     cleared_at: datetime | None = None
     #: Highest tier the care team has been notified about (claimed before sending; never twice).
     notified_tier: int | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
 
 
 class CareTeam(SQLModel, table=True):
@@ -144,6 +154,10 @@ class CareTeam(SQLModel, table=True):
     patient_id: str = Field(primary_key=True, foreign_key="user.id", max_length=36)
     therapist_id: str = Field(primary_key=True, foreign_key="user.id", index=True, max_length=36)
     created_at: datetime = Field(default_factory=utcnow)
+    #: The therapist's own reference for the patient (e.g. initials), encrypted with the patient's key.
+    reference: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    #: Date of the last therapy session, for the pre-session summary ("since last session").
+    last_session_on: date | None = None
 
 
 class ReviewerLabelBase(SQLModel):
@@ -206,3 +220,57 @@ class AuditEntry(SQLModel, table=True):
     target: str | None = Field(default=None, max_length=200)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(unique=True, max_length=64)
+
+
+class PortalSession(SQLModel, table=True):
+    """A signed-in portal session. The cookie holds a random token; only its SHA-256 is stored."""
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie token
+    user_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    #: Password checked, TOTP code still to come: only the second-factor page is open.
+    second_factor_pending: bool = False
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed sign-in, for rate limiting. Username and address are stored as keyed hashes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True, max_length=80)  # "user:<hash>" or "addr:<hash>"
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Invite(SQLModel, table=True):
+    """A single-use invitation a therapist gives a patient. Only the code's SHA-256 is stored."""
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the code
+    therapist_id: str = Field(foreign_key="user.id", index=True, max_length=36)
+    #: The therapist's reference for the person invited, encrypted with owner `staff:<therapist id>`.
+    reference: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    patient_id: str | None = Field(default=None, foreign_key="user.id", max_length=36)
+
+
+class EscalationActionKind(StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+    CONTACT_ATTEMPT = "contact_attempt"
+    RESOLVED = "resolved"
+    SAFETY_MODE_CLEARED = "safety_mode_cleared"
+    LABELLED = "labelled"
+
+
+class EscalationAction(SQLModel, table=True):
+    """What a reviewer did about an escalation; the note is encrypted with the patient's key."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: str = Field(foreign_key="escalation.id", index=True, max_length=80)
+    actor_id: str = Field(foreign_key="user.id", max_length=36)
+    kind: EscalationActionKind
+    outcome: str = Field(default="", max_length=32)  # contact attempts: reached, no_answer, ...
+    note: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
         default_factory=list, description="apprise URLs of the on-call safety reviewers (JSON list)"
     )
     notify_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    portal_idle_minutes: int = Field(15, ge=1, le=240)
+    portal_absolute_hours: int = Field(8, ge=1, le=24)
+    login_max_failures: int = Field(5, ge=1, le=100)
+    login_window_minutes: int = Field(15, ge=1, le=24 * 60)
+    invite_valid_days: int = Field(7, ge=1, le=60)
 
     @field_validator("locale")
     @classmethod

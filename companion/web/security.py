@@ -11,7 +11,8 @@ What it does:
   `Cache-Control: no-store` on chat responses other than fingerprinted static files. When the
   public origin is https it also adds HSTS and marks cookies `Secure` (Chainlit does not).
 * Refuses cross-origin requests to the chat (`/chat/...`, including the socket.io endpoint
-  `/chat/ws/socket.io`), because Chainlit's socket.io server switches its own Origin check off:
+  `/chat/ws/socket.io`), because Chainlit's socket.io server switches its own Origin check off,
+  and to the portal (`/portal/...`), as a second line behind its CSRF tokens:
 
   - an `Origin` header that is not one of `Settings.origins` is refused: 403 for HTTP
     (socket.io polling and the chat API), and the WebSocket handshake is closed (the server
@@ -64,7 +65,7 @@ class SecurityHeadersMiddleware:
         *,
         csp: str,
         allowed_origins: Iterable[str],
-        protected_prefix: str = "/chat",
+        protected_prefixes: tuple[str, ...] = ("/chat",),
         static_prefixes: tuple[str, ...] = ("/chat/assets/",),
         https: bool = False,
     ) -> None:
@@ -74,19 +75,19 @@ class SecurityHeadersMiddleware:
             app: the ASGI app to protect.
             csp: the Content-Security-Policy value (see `companion.web.csp.build_csp`).
             allowed_origins: origins that may open the chat socket and call the chat API.
-            protected_prefix: path prefix where the Origin check and `no-store` apply.
+            protected_prefixes: path prefixes where the Origin check and `no-store` apply.
             static_prefixes: fingerprinted static files that may be cached.
             https: the public origin is https: add HSTS and mark cookies Secure.
         """
         self.app = app
         self.csp = csp
         self.allowed = frozenset(o.rstrip("/") for o in allowed_origins)
-        self.prefix = protected_prefix.rstrip("/")
+        self.prefixes = tuple(p.rstrip("/") for p in protected_prefixes)
         self.static_prefixes = static_prefixes
         self.https = https
 
     def _is_protected(self, path: str) -> bool:
-        return path == self.prefix or path.startswith(self.prefix + "/")
+        return any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
