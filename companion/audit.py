@@ -9,9 +9,12 @@ recomputed no longer matches the next entry's `prev_hash`, and a removed entry l
 the sequence numbers. `verify` walks the chain and names the sequence number of each problem.
 
 The database refuses UPDATE and DELETE on the table (triggers, migration 0005); the chain
-still catches tampering by someone who drops them. Removing the newest entries leaves a
-shorter but consistent chain: anchoring the latest hash elsewhere (e.g. in the logs, which
-`record` does) is what catches that.
+still catches tampering by someone who drops them. Removing the newest entries would leave a
+shorter but consistent chain, so the newest sequence number and hash are also kept outside
+the database: in an anchor file in the data directory (`audit-anchor.json`, registered for
+every engine by `companion.db.create_db_engine`; it only ever moves forward) and in the logs.
+`verify` reports entries missing at the end, or rewritten, against the anchor. With several
+app hosts on one PostgreSQL database each host anchors what it wrote.
 
 Appends are safe under concurrency: on PostgreSQL an advisory transaction lock serialises
 them; on SQLite a no-op write takes the database write lock before the latest entry is
@@ -23,15 +26,20 @@ first and then reads: `read_excerpt`, `read_transcript`, `read_answers`, `read_a
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import random
+import threading
 import time
+import weakref
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
@@ -44,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GENESIS_HASH",
+    "anchor_to",
     "AuditEntryPublic",
     "VerifyResult",
     "entries",
@@ -146,6 +155,10 @@ def record(session_or_engine: Session | Engine, *, actor: str, action: str, pati
         raise ValueError("an audit entry needs an actor (user id, 'system' or 'cli') and an action")
     if isinstance(session_or_engine, Session):
         public = _public(_append(session_or_engine, actor=actor, action=action, patient_id=patient_id, target=target))
+        bind = session_or_engine.get_bind()
+        if isinstance(bind, Engine):
+            event.listen(session_or_engine, "after_commit",
+                         lambda _s: _advance_anchor(bind, public.seq, public.hash, check=True), once=True)
     else:
         public = _record_committed(session_or_engine, actor=actor, action=action, patient_id=patient_id, target=target)
     log.info("audit_recorded", seq=public.seq, user_id=actor, patient_id=patient_id, action=action,
@@ -159,12 +172,77 @@ def _record_committed(engine: Engine, **fields: Any) -> AuditEntryPublic:
             with Session(engine, expire_on_commit=False) as session:
                 row = _append(session, **fields)
                 session.commit()
-                return _public(row)
+                public = _public(row)
+            _advance_anchor(engine, public.seq, public.hash)
+            return public
         except (IntegrityError, OperationalError):
             if attempt == ATTEMPTS - 1:
                 raise
             time.sleep(random.uniform(0.001, 0.02) * (attempt + 1))  # noqa: S311 - jitter, not security
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# the anchor: the newest (seq, hash), outside the database -----------------------------------
+
+_anchors: weakref.WeakKeyDictionary[Engine, Path] = weakref.WeakKeyDictionary()
+_anchor_lock = threading.Lock()
+
+
+def anchor_to(engine: Engine, path: Path) -> None:
+    """Keep the newest entry's sequence number and hash for `engine` in the file `path`."""
+    _anchors[engine] = path
+
+
+def _read_anchor(path: Path) -> tuple[int, str] | None:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        return int(data["seq"]), str(data["hash"])
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError):
+        return (-1, "")  # unreadable: reported by verify
+
+
+def _advance_anchor(engine: Engine, seq: int, entry_hash_: str, *, check: bool = False) -> None:
+    """Move the anchor to (seq, hash); with `check`, only if that entry was really committed."""
+    path = _anchors.get(engine)
+    if path is None:
+        return
+    if check:  # the caller's transaction may have committed without our entry (rolled back earlier)
+        with Session(engine) as session:
+            row = session.get(AuditEntry, seq)
+            if row is None or row.hash != entry_hash_:
+                return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _anchor_lock, open(path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            current = _read_anchor(path)
+            if current is not None and current[0] >= seq:
+                return
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"seq": seq, "hash": entry_hash_}), "utf-8")
+            os.replace(tmp, path)
+    except OSError as error:  # the entry is committed; the anchor lagging is reported by verify
+        log.error("audit_anchor_not_written", error=type(error).__name__, seq=seq)
+
+
+def _check_anchor(engine: Engine, session: Session, last_seq: int) -> list[str]:
+    path = _anchors.get(engine)
+    anchor = None if path is None else _read_anchor(path)
+    if anchor is None:
+        return []
+    seq, expected = anchor
+    if seq < 0:
+        return [f"the anchor file {path} cannot be read (altered?)"]
+    if seq > last_seq:
+        first = last_seq + 1
+        which = f"entry {seq} is" if first == seq else f"entries {first}-{seq} are"
+        return [f"{which} missing at the end (removed): the anchor file records entry {seq}"]
+    row = session.get(AuditEntry, seq)
+    if row is not None and row.hash != expected:
+        return [f"entry {seq}: hash differs from the anchor file (rewritten)"]
+    return []
 
 
 def verify(engine: Engine) -> VerifyResult:
@@ -192,6 +270,7 @@ def verify(engine: Engine) -> VerifyResult:
                 if _hash_of(row) != row.hash:
                     problems.append(f"entry {row.seq}: hash does not match its content (altered)")
                 expected_seq, prev_hash, prev_seq = row.seq + 1, row.hash, row.seq
+        problems += _check_anchor(engine, session, prev_seq)
     return VerifyResult(ok=not problems, checked=checked, problems=problems)
 
 

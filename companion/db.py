@@ -23,6 +23,8 @@ from companion.settings import Settings
 __all__ = ["check_database", "create_db_engine", "migrate", "session_scope"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: The newest audit entry's sequence number and hash, kept outside the database (see companion.audit).
+AUDIT_ANCHOR = "audit-anchor.json"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,13 +39,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def create_db_engine(settings: Settings) -> Engine:
     """Create the engine for `settings`, making the data directory for SQLite."""
+    from companion.audit import anchor_to
+
     url = settings.sqlalchemy_url
     if url.startswith("sqlite"):
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    anchor_to(engine, settings.resolved_data_dir / AUDIT_ANCHOR)
+    return engine
 
 
 def migrate(engine: Engine) -> None:

@@ -10,6 +10,7 @@ PostgreSQL test database (and so its audit chain) is shared by every test of the
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -290,3 +291,38 @@ def test_the_cli_verifies_and_lists(backend_settings: Settings, engine: Engine) 
             conn.execute(text("UPDATE auditentry SET actor = :actor WHERE seq = :seq"),
                          {"actor": original["actor"], "seq": seq})
     assert run_cli(backend_settings, "verify").returncode == 0
+
+
+@pytest.mark.postgres
+def test_removing_the_newest_entries_is_detected_through_the_anchor(engine: Engine) -> None:
+    _, made = three(engine)
+    newest = made[-1].seq
+    originals = [row(engine, entry.seq) for entry in made[1:]]
+    try:
+        with tampering(engine) as conn:
+            conn.execute(text("DELETE FROM auditentry WHERE seq >= :seq"), {"seq": made[1].seq})
+        result = audit.verify(engine)
+        assert not result.ok
+        assert result.problems == [
+            f"entries {made[1].seq}-{newest} are missing at the end (removed): the anchor file records entry {newest}"
+        ]
+    finally:
+        with Session(engine) as session:
+            for original in originals:
+                session.add(AuditEntry(**original))
+            session.commit()
+    assert audit.verify(engine).ok
+
+
+def test_an_entry_rolled_back_with_its_transaction_does_not_move_the_anchor(settings: Settings) -> None:
+    engine = create_db_engine(settings)
+    migrate(engine)
+    kept = audit.record(engine, actor="rev-1", action="read.answers")
+    with Session(engine) as session:
+        audit.record(session, actor="rev-2", action="read.answers")
+        session.rollback()
+        session.commit()  # a later commit of the same session must not anchor the rolled-back entry
+    anchor = json.loads((settings.resolved_data_dir / "audit-anchor.json").read_text("utf-8"))
+    assert anchor == {"seq": kept.seq, "hash": kept.hash}
+    assert audit.verify(engine).ok
+    engine.dispose()
