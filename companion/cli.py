@@ -16,12 +16,13 @@ from companion import accounts, assign_cli, audit_cli, content_cli, safety_cli
 from companion.db import create_db_engine, migrate, session_scope
 from companion.keys import load_keyring, session_secret
 from companion.logging import configure_logging
-from companion.models import Role, User
+from companion.models import CareTeam, Role, User
 from companion.settings import ForbiddenEnvironmentError, Settings, check_forbidden_environment
 
 __all__ = ["main"]
 
-DEMO_USERS = (("patient", Role.PATIENT), ("therapist", Role.THERAPIST), ("reviewer", Role.REVIEWER))
+DEMO_USERS = (("patient", Role.PATIENT), ("therapist", Role.THERAPIST), ("reviewer", Role.REVIEWER),
+              ("admin", Role.ADMIN))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,8 +95,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     _init(settings)
     if args.demo:
         _create_demo_users(settings)
-    print(f"\nCompanion is running:\n  chat:   {settings.origin}/chat/\n  help:   {settings.origin}/help\n"
-          f"  health: {settings.origin}/healthz\nPress Ctrl+C to stop.\n", flush=True)
+    print(f"\nCompanion is running:\n  chat:   {settings.origin}/chat/\n  portal: {settings.origin}/portal/\n"
+          f"  help:   {settings.origin}/help\n  health: {settings.origin}/healthz\nPress Ctrl+C to stop.\n", flush=True)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0
 
@@ -107,10 +108,14 @@ def _create_demo_users(settings: Settings) -> None:
             print("Demo accounts already exist (their passwords were printed on the first run).")
             return
         print("Demo accounts (passwords are shown once; keep them now):")
+        made = {}
         for username, role in DEMO_USERS:
             password = accounts.generate_password()
-            accounts.create_user(session, username=username, role=role, password=password)
+            made[role] = accounts.create_user(session, username=username, role=role, password=password).id
             print(f"  {role.value:<10} username: {username:<10} password: {password}")
+        # The demo therapist looks after the demo patient, so the portal has someone to show.
+        session.add(CareTeam(patient_id=made[Role.PATIENT], therapist_id=made[Role.THERAPIST]))
+        print("The patient uses the chat; the others sign in to the portal.")
     engine.dispose()
 
 
