@@ -3,13 +3,21 @@
 Chainlit is not mounted here (it keeps module globals and allows one mount per process); the
 portal does not need it. The app has the same security middleware as `create_app`. The
 client talks https so the `Secure` session cookie is sent back, as a browser would.
+
+`people` is fresh for each test. Modules that make hundreds of requests (the access table
+walk) use `shared_runtime` / `shared_people` / `shared_app`, built once per test module, and
+start sessions with `session_for` (what a successful sign-in does) instead of paying for an
+argon2 check per request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,12 +27,14 @@ from sqlmodel import Session
 
 from companion.accounts import create_user
 from companion.db import session_scope
-from companion.models import Role
+from companion.models import Invite, Role, User, utcnow
 from companion.portal import mount_portal
+from companion.portal.sessions import COOKIE, start_session
 from companion.runtime import Runtime, open_runtime
 from companion.settings import Settings
 from companion.web.csp import build_csp
 from companion.web.security import SecurityHeadersMiddleware
+from safety.types import Assessment, Category, Signal, Tier
 from tests.conftest import make_settings
 
 BASE_URL = "https://testserver"
@@ -42,7 +52,8 @@ class People:
     other_patient: str  # on `other_therapist`'s caseload
     reviewer: str
     admin: str
-    deactivated: str  # a therapist whose account was switched off
+    deactivated: str  # a therapist who signed in while active; then the account was switched off
+    deactivated_token: str = ""  # the session cookie they got while active (it must no longer work)
 
 
 def build_portal_app(settings: Settings, runtime: Runtime) -> FastAPI:
@@ -67,8 +78,8 @@ def runtime(portal_settings: Settings) -> Iterator[Runtime]:
     rt.close()
 
 
-@pytest.fixture
-def people(runtime: Runtime) -> People:
+def create_people(runtime: Runtime) -> People:
+    """Create the accounts of `People`; sign `deactivated` in, then switch the account off."""
     def user(db: Session, name: str, role: Role) -> str:
         return create_user(db, username=name, role=role, password=PASSWORD).id
 
@@ -84,12 +95,88 @@ def people(runtime: Runtime) -> People:
         )
     runtime.store.assign_therapist(patient_id=ids.patient, therapist_id=ids.therapist)
     runtime.store.assign_therapist(patient_id=ids.other_patient, therapist_id=ids.other_therapist)
+    ids.deactivated_token = session_for(runtime, ids.deactivated)
+    set_active(runtime, ids.deactivated, active=False)
     return ids
+
+
+def session_for(runtime: Runtime, user_id: str) -> str:
+    """Start a portal session for `user_id` (what a successful sign-in does); return its cookie value."""
+    return start_session(runtime.engine, user_id=user_id)
+
+
+def set_active(runtime: Runtime, user_id: str, *, active: bool) -> None:
+    """Switch an account on or off directly in the database (leaving its sessions in place)."""
+    with session_scope(runtime.engine) as db:
+        user = db.get(User, user_id)
+        assert user is not None, user_id
+        user.is_active = active
+        db.add(user)
+
+
+def use_session(client: TestClient, token: str) -> None:
+    """Give `client` the session cookie `token`, as the browser would hold it."""
+    client.cookies.set(COOKIE, token, domain="testserver.local", path="/portal")
+
+
+def new_invite(runtime: Runtime, therapist_id: str) -> tuple[str, str]:
+    """Store an open invitation from `therapist_id`; return (invite id, code).
+
+    The row is what `POST /portal/invites` stores: the id is the SHA-256 of the code.
+    """
+    code = secrets.token_urlsafe(16)
+    invite_id = hashlib.sha256(code.encode("utf-8")).hexdigest()
+    with session_scope(runtime.engine) as db:
+        db.add(Invite(id=invite_id, therapist_id=therapist_id, expires_at=utcnow() + timedelta(days=7)))
+    return invite_id, code
+
+
+def new_escalation(runtime: Runtime, patient_id: str) -> str:
+    """Record an open, urgent escalation for `patient_id` (safety mode on); return its id."""
+    escalation_id = f"test-{secrets.token_hex(8)}"
+    assessment = Assessment(
+        tier=Tier.URGENT, categories=(Category.INTENT,),
+        signals=(Signal(source="rules", id="si.intent.test", tier=Tier.URGENT, category=Category.INTENT),),
+        detector_version="test-fixture",
+    )
+    runtime.store.record_escalation(
+        patient_id=patient_id, escalation_id=escalation_id, assessment=assessment,
+        excerpt=["I am going to do it tonight"], before_consent=False, safety_mode=True,
+    )
+    return escalation_id
+
+
+@pytest.fixture
+def people(runtime: Runtime) -> People:
+    return create_people(runtime)
 
 
 @pytest.fixture
 def app(portal_settings: Settings, runtime: Runtime) -> FastAPI:
     return build_portal_app(portal_settings, runtime)
+
+
+@pytest.fixture(scope="module")
+def shared_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("portal") / "var", public_url=BASE_URL)
+
+
+@pytest.fixture(scope="module")
+def shared_runtime(shared_settings: Settings) -> Iterator[Runtime]:
+    """One runtime for a whole test module (tests that share it must not depend on order)."""
+    rt = open_runtime(shared_settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture(scope="module")
+def shared_people(shared_runtime: Runtime) -> People:
+    return create_people(shared_runtime)
+
+
+@pytest.fixture(scope="module")
+def shared_app(shared_settings: Settings, shared_runtime: Runtime) -> FastAPI:
+    return build_portal_app(shared_settings, shared_runtime)
 
 
 @pytest.fixture
