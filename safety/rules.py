@@ -12,8 +12,11 @@ language they write in. This module only validates and compiles the rules (once,
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 import yaml
@@ -30,12 +33,171 @@ __all__ = [
     "load_rule_file",
     "load_rules",
     "parse_rules",
+    "required_words",
     "rule_files",
+    "with_start_check",
 ]
 
 RULES_FILE = SAFETY_DATA / "rules.yaml"
 _LANGUAGE_FILE = re.compile(r"^rules\.([a-z]{2,3})\.yaml$")
 _MACRO = re.compile(r"%([A-Z_]+)%")
+_MIN_ATOM = 3  # shorter literals say too little to be worth checking
+# Literals found in almost any English message: a required set made of them skips nothing, so
+# another required set of the same pattern is preferred (see `_atoms`).
+_COMMON = frozenset(
+    "to my the and of for me it that her him them his she he you your i'm im i've was is are "
+    "be been not no but all one day end time if i how why what who when will can out off up "
+    "down on in at so just get got take took have had has do did ever own self ing ed er".split()
+)
+
+
+def _strength(atoms: set[str]) -> tuple[int, int]:
+    weakest = min((0 if a.strip(" '") in _COMMON else len(a.strip())) for a in atoms)
+    return weakest, -len(atoms)
+
+
+def _atoms(items: Sequence[Any]) -> set[str] | None:
+    """Literals of which every match of a parsed regex sequence contains at least one, or None.
+
+    Walks the parsed pattern (`re._parser`): a run of literal characters is required; a group
+    passes on its own set; an alternation is the union of its branches' sets (None if any branch
+    has none); a repeat with a minimum of one or more passes on its body's set; anything
+    optional, a class, a lookaround or an anchor requires nothing. Of the required sets the one
+    whose weakest literal is least common (`_strength`) is kept.
+    """
+    candidates: list[set[str]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if len(run) >= _MIN_ATOM:
+            candidates.append({"".join(run)})
+        run.clear()
+
+    for op, arg in items:
+        if op is _sre.LITERAL:
+            run.append(chr(arg))
+            continue
+        flush()
+        if op is _sre.SUBPATTERN:
+            found = _atoms(arg[-1])
+        elif op is _sre.BRANCH:
+            union: set[str] | None = set()
+            for branch in arg[1]:
+                sub = _atoms(branch)
+                if sub is None:
+                    union = None
+                    break
+                union |= sub  # type: ignore[operator]
+            found = union
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT) and arg[0] >= 1:
+            found = _atoms(arg[2])
+        else:
+            found = None
+        if found:
+            candidates.append(found)
+    flush()
+    if not candidates:
+        return None
+    return max(candidates, key=_strength)
+
+
+class _AnyChar(Exception):
+    """A pattern can start with too many characters to be worth a start check."""
+
+
+_SPACE_CHARS = frozenset(" \t\n\r\f\v")
+_DIGIT_CHARS = frozenset("0123456789")
+
+
+def _first_of_sequence(items: Sequence[Any]) -> tuple[set[str], bool]:
+    """The characters a match of a parsed sequence can start with, and whether it can be empty."""
+    out: set[str] = set()
+    for op, arg in items:
+        chars, nullable = _first_of(op, arg)
+        out |= chars
+        if not nullable:
+            return out, False
+    return out, True
+
+
+def _first_of(op: Any, arg: Any) -> tuple[set[str], bool]:
+    if op is _sre.LITERAL:
+        return {chr(arg)}, False
+    if op is _sre.IN:
+        chars: set[str] = set()
+        for item_op, item in arg:
+            if item_op is _sre.LITERAL:
+                chars.add(chr(item))
+            elif item_op is _sre.RANGE:
+                chars |= {chr(c) for c in range(item[0], item[1] + 1)}
+            elif item_op is _sre.CATEGORY and item is _sre.CATEGORY_SPACE:
+                chars |= _SPACE_CHARS
+            elif item_op is _sre.CATEGORY and item is _sre.CATEGORY_DIGIT:
+                chars |= _DIGIT_CHARS
+            else:  # a negated class, \w, ...
+                raise _AnyChar
+        return chars, False
+    if op is _sre.CATEGORY and arg is _sre.CATEGORY_SPACE:
+        return set(_SPACE_CHARS), False
+    if op is _sre.CATEGORY and arg is _sre.CATEGORY_DIGIT:
+        return set(_DIGIT_CHARS), False
+    if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):  # zero width: look past it
+        return set(), True
+    if op is _sre.SUBPATTERN:
+        return _first_of_sequence(arg[-1])
+    if op is _sre.BRANCH:
+        chars, nullable = set(), False
+        for branch in arg[1]:
+            branch_chars, branch_nullable = _first_of_sequence(branch)
+            chars |= branch_chars
+            nullable = nullable or branch_nullable
+        return chars, nullable
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
+        chars, nullable = _first_of_sequence(arg[2])
+        return chars, nullable or arg[0] == 0
+    raise _AnyChar
+
+
+def with_start_check(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern behind a lookahead for the characters a match can start with.
+
+    Python's regex engine only skips ahead quickly when a pattern starts with a plain literal;
+    rule patterns start with `\\b`, optional words or groups, so every position of every sentence
+    was tried against every alternative. `(?=[chars])` rejects most positions first. Matches
+    (and their spans) are unchanged; a pattern whose start cannot be bounded is returned as is.
+    """
+    if pattern.flags & re.IGNORECASE:
+        return pattern
+    try:
+        chars, nullable = _first_of_sequence(list(_sre_parse.parse(pattern.pattern, pattern.flags)))
+    except _AnyChar:
+        return pattern
+    if nullable or not chars or len(chars) > 40:
+        return pattern
+    start = "".join(re.escape(c) for c in sorted(chars))
+    return re.compile(f"(?=[{start}])(?:{pattern.pattern})", pattern.flags)
+
+
+def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Literals of which any match of `pattern` contains one (a cheap test to skip a rule).
+
+    Args:
+        pattern: A compiled rule pattern (case-sensitive; rules match lower-cased text).
+
+    Returns:
+        The literals, shortest first with any that contain another dropped; None when no such
+        set could be derived (the rule is then always tried).
+    """
+    if pattern.flags & re.IGNORECASE:
+        return None
+    found = _atoms(list(_sre_parse.parse(pattern.pattern, pattern.flags)))
+    if not found:
+        return None
+    kept: list[str] = []
+    for atom in sorted(found, key=lambda a: (len(a), a)):
+        if not any(k in atom for k in kept):
+            kept.append(atom)
+    return tuple(kept)
 
 
 class Rule(BaseModel):
@@ -44,6 +206,11 @@ class Rule(BaseModel):
     `gate` is shared by every rule of a language file: a sentence in which it finds nothing
     (no word of that language's risk vocabulary) skips all of that file's rules, so rules for
     other languages cost one cheap search per sentence instead of one per rule.
+
+    `needs` (and `gate_needs` for the gate) are derived from the patterns when compiled: literal
+    strings of which every match contains at least one. A message containing none of them
+    cannot match, so the rule is skipped without running its regex (long posts are mostly
+    skipped this way). None means "always try".
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -59,6 +226,8 @@ class Rule(BaseModel):
     history_tier: Tier | None = None
     history_category: Category | None = None
     gate: re.Pattern[str] | None = None
+    needs: tuple[str, ...] | None = None
+    gate_needs: tuple[str, ...] | None = None
 
 
 class Escalator(BaseModel):
@@ -114,17 +283,19 @@ def _alternatives(block: str, macros: dict[str, str], *, where: str, prefix: str
         _compile(prefix + alt, macros, where=f"{where} pattern {i + 1}")
     # The prefix (e.g. a negation guard) is written once in front of the whole alternation, so
     # it is tried once per position rather than once per alternative.
-    return _compile(prefix + "(?:" + "|".join(f"(?:{a})" for a in alts) + ")", macros, where=where)
+    return with_start_check(
+        _compile(prefix + "(?:" + "|".join(f"(?:{a})" for a in alts) + ")", macros, where=where))
 
 
 def _rule(raw: dict[str, Any], macros: dict[str, str], gate: re.Pattern[str] | None = None) -> Rule:
     where = f"rule {raw.get('id', '?')}"
     unless = raw.get("unless")
+    pattern = _alternatives(raw["patterns"], macros, where=where, prefix=str(raw.get("prefix", "")))
     return Rule(
         id=raw["id"],
         tier=Tier(raw["tier"]),
         category=Category(raw["category"]),
-        pattern=_alternatives(raw["patterns"], macros, where=where, prefix=str(raw.get("prefix", ""))),
+        pattern=pattern,
         negatable=raw.get("negatable", True),
         self_directed=raw.get("self_directed", True),
         unless=_compile(unless, macros, where=f"{where} unless") if unless else None,
@@ -132,6 +303,8 @@ def _rule(raw: dict[str, Any], macros: dict[str, str], gate: re.Pattern[str] | N
         history_tier=raw.get("history_tier"),
         history_category=raw.get("history_category"),
         gate=gate,
+        needs=required_words(pattern),
+        gate_needs=required_words(gate) if gate is not None else None,
     )
 
 

@@ -133,12 +133,30 @@ def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
     return Signal(source="rules", id=rule_id, tier=tier, category=category, detail=detail)
 
 
+def _has_any(text: str, words: tuple[str, ...] | None) -> bool:
+    return words is None or any(w in text for w in words)
+
+
 def _rule_signals(sentences: Sequence[str]) -> list[Signal]:
     rules = load_rules()
     found: dict[str, Signal] = {}
+    # Skip, for the whole message, every rule whose required words (`Rule.needs`) are all
+    # absent: plain substring tests, far cheaper than running its regex sentence by sentence.
+    whole = "\n".join(sentences)
+    open_gates: dict[str, bool] = {}
+    candidates = []
+    for rule in rules.rules:
+        if rule.gate is not None:
+            key = rule.gate.pattern
+            if key not in open_gates:
+                open_gates[key] = _has_any(whole, rule.gate_needs)
+            if not open_gates[key]:
+                continue
+        if _has_any(whole, rule.needs):
+            candidates.append(rule)
     for sentence in sentences:
         gates: dict[str, bool] = {}  # a language file's vocabulary check, run once per sentence
-        for rule in rules.rules:
+        for rule in candidates:
             if rule.gate is not None:
                 if rule.gate.pattern not in gates:
                     gates[rule.gate.pattern] = rule.gate.search(sentence) is not None

@@ -73,3 +73,53 @@ def test_defaults_and_prefix_and_gate() -> None:
     assert rule.pattern.search("quiero morir") and not rule.pattern.search("no morir")
     with pytest.raises(ValueError, match="defaults"):
         parse_rules(_data() | {"defaults": {"tier": 5}})
+
+
+def _case_texts() -> list[str]:
+    import yaml
+
+    from safety.paths import SAFETY_DATA
+
+    folder = SAFETY_DATA.parents[1] / "tests" / "safety"
+    texts = [str(c["text"]) for p in sorted(folder.glob("cases*.yaml"))
+             for c in yaml.safe_load(p.read_text(encoding="utf-8")) or []]
+    assert len(texts) > 400
+    return texts
+
+
+def test_required_words_are_derived_from_the_pattern() -> None:
+    import re
+
+    from safety.rules import required_words
+
+    assert required_words(re.compile(r"\b(?:kill|end) my life")) == (" my life",)
+    assert required_words(re.compile(r"(?:cut|burn)(?:ing)? myself")) == (" myself",)
+    assert required_words(re.compile(r"(?:want|need) to (?:die|go)")) == ("need", "want")
+    assert required_words(re.compile(r"(?:a|b)?x+")) is None
+
+
+def test_skipping_rules_by_required_words_never_drops_a_match() -> None:
+    from safety.screen import _sentences
+
+    rules = load_rules().rules
+    for text in _case_texts():
+        sentences = _sentences(text)
+        whole = "\n".join(sentences)
+        for rule in rules:
+            if rule.needs is not None and any(rule.pattern.search(s) for s in sentences):
+                assert any(w in whole for w in rule.needs), (rule.id, text)
+
+
+def test_start_check_keeps_every_match() -> None:
+    import re
+
+    from safety.rules import with_start_check
+    from safety.screen import _sentences
+
+    sentences = [s for t in _case_texts() for s in _sentences(t)]
+    for rule in load_rules().rules:
+        inner = re.compile(rule.pattern.pattern.removeprefix("(?=").split(")(?:", 1)[-1][:-1]) \
+            if rule.pattern.pattern.startswith("(?=[") else rule.pattern
+        assert with_start_check(inner).pattern == rule.pattern.pattern
+        for s in sentences:
+            assert [m.span() for m in inner.finditer(s)] == [m.span() for m in rule.pattern.finditer(s)]
