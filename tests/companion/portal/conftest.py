@@ -146,6 +146,35 @@ def new_escalation(runtime: Runtime, patient_id: str) -> str:
     return escalation_id
 
 
+MODULE = "thought-record"
+
+
+def real_path(runtime: Runtime, people: People, template: str) -> str:
+    """Fill a portal path template with real ids, fresh for each call so a state change never leaks.
+
+    `{patient_id}` is `people.patient` (on `people.therapist`'s caseload) with `MODULE` assigned;
+    `{invite_id}` / `{code}` a new open invitation from `people.therapist`; `{escalation_id}` a
+    new open escalation of `people.patient`; `{user_id}` a new therapist account (switched off
+    for `.../activate`). `/portal/static` becomes the portal's stylesheet.
+    """
+    if template == "/portal/static":
+        return "/portal/static/portal.css"
+    runtime.store.assign_module(patient_id=people.patient, module_id=MODULE, assigned_by=people.therapist)
+    values = {"patient_id": people.patient, "module_id": MODULE}
+    if "{invite_id}" in template or "{code}" in template:
+        values["invite_id"], values["code"] = new_invite(runtime, people.therapist)
+    if "{escalation_id}" in template:
+        values["escalation_id"] = new_escalation(runtime, people.patient)
+    if "{user_id}" in template:
+        with session_scope(runtime.engine) as db:
+            target = create_user(db, username=f"target-{secrets.token_hex(4)}", role=Role.THERAPIST,
+                                 password=PASSWORD).id
+        if template.endswith("/activate"):
+            set_active(runtime, target, active=False)
+        values["user_id"] = target
+    return template.format(**values)
+
+
 @pytest.fixture
 def people(runtime: Runtime) -> People:
     return create_people(runtime)
