@@ -32,7 +32,12 @@ _BUTTONS_KEY = "companion_messages_with_buttons"
 
 @cl.password_auth_callback
 async def sign_in(username: str, password: str) -> cl.User | None:
-    """Check a username and password with the service; None makes Chainlit answer 401."""
+    """Check a username and password with the service; None makes Chainlit answer 401.
+
+    Failed attempts are rate limited per username in `ChatService.authenticate` (the portal's
+    limit and settings): Chainlit passes this callback no request, so there is no client
+    address to count by. While a username is paused the answer is None, as for a wrong password.
+    """
     try:
         user = await asyncio.to_thread(get_service().authenticate, username, password)
     except Exception as error:  # noqa: BLE001 - a failing check is a refused sign-in

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from functools import cached_property
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -22,8 +23,10 @@ from sqlmodel import Session
 
 from companion import accounts
 from companion.crypto import checkpoints_owned_by
+from companion.keys import session_secret
 from companion.logging import get_logger
 from companion.models import Role
+from companion.portal import ratelimit
 from companion.runtime import CHECKPOINT_TYPES, Runtime
 from flows.context import TurnContext
 from flows.nodes.escalate import escalation_id
@@ -60,12 +63,31 @@ class ChatService:
         self._roles: dict[str, tuple[Role | None, float]] = {}
 
     # accounts ----------------------------------------------------------------
+    @cached_property
+    def _limit_secret(self) -> str:
+        return session_secret(self.settings)
+
     def authenticate(self, username: str, password: str) -> AuthenticatedUser | None:
-        with Session(self.runtime.engine) as session:
+        """Return the active user with this username and password, else None.
+
+        Failed sign-ins are counted with the portal's database-backed limit
+        (`companion.portal.ratelimit`): after `COMPANION_LOGIN_MAX_FAILURES` failures within
+        `COMPANION_LOGIN_WINDOW_MINUTES` the username is refused, right password or not, until
+        the oldest failure leaves the window; a success clears the count. The chat counts per
+        username only, because Chainlit's password callback is not given the client's address.
+        """
+        engine = self.runtime.engine
+        keys = ratelimit.attempt_keys(self._limit_secret, username=username, address=None)
+        if ratelimit.retry_after_seconds(engine, keys, self.settings):
+            log.info("sign_in_paused")
+            return None
+        with Session(engine) as session:
             user = accounts.authenticate(session, username=username, password=password)
         if user is None:
+            ratelimit.record_failure(engine, keys)
             log.info("sign_in_failed")
             return None
+        ratelimit.clear_failures(engine, keys[0])
         log.info("sign_in", user_id=user.id, role=str(user.role))
         return AuthenticatedUser(id=user.id, username=user.username, role=user.role)
 
