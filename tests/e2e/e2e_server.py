@@ -5,6 +5,8 @@ Kept out of conftest.py so test modules can import the types (`from tests.e2e.e2
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import secrets
 import socket
@@ -13,11 +15,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-__all__ = ["COMPANION", "Patient", "RunningServer", "start_server", "stop_server"]
+__all__ = ["COMPANION", "Account", "Patient", "RunningServer", "chat_as", "start_server", "stop_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPANION = Path(sys.executable).with_name("companion")
@@ -28,6 +31,15 @@ START_TIMEOUT = 90.0
 class Patient:
     username: str
     password: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account made with `companion users add`: a patient, therapist, reviewer or admin."""
+
+    username: str
+    password: str
+    role: str
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,17 @@ class RunningServer:
         )
         assert result.returncode == 0, result.stderr.decode(errors="replace")
         return patient
+
+    def add_account(self, role: str, prefix: str | None = None) -> Account:
+        """Create an account of `role` (patient, therapist, reviewer, admin) with the real CLI."""
+        account = Account(f"{prefix or role}-{secrets.token_hex(3)}", secrets.token_urlsafe(16), role)
+        result = subprocess.run(
+            [str(COMPANION), "users", "add", "--role", role, "--username", account.username, "--password-stdin"],
+            input=(account.password + "\n").encode(), env=self.env, cwd=self.data_dir.parent,
+            capture_output=True, timeout=60, check=False,
+        )
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        return account
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -116,3 +139,28 @@ def stop_server(running: RunningServer) -> None:
     except subprocess.TimeoutExpired:
         running.process.kill()
         running.process.wait(timeout=15)
+
+
+def chat_as(server: RunningServer, username: str, password: str, messages: list[str]) -> list[list[dict[str, Any]]]:
+    """Sign a patient in to the chat, agree to the consent, send `messages` over the real socket.
+
+    Returns the replies to each message. Runs in its own thread (with its own event loop), so
+    it can be called while a synchronous Playwright session is open.
+    """
+    from tests.e2e.chat_client import ChatClient, dumps, kind, login
+
+    async def conversation() -> list[list[dict[str, Any]]]:
+        response = login(server.base_url, username, password)
+        assert response.status_code == 200, response.text
+        chat = ChatClient(server.base_url, username, response.cookies["access_token"])
+        try:
+            await chat.connect()
+            opening = await chat.replies()
+            assert any(kind(m) == "consent" for m in opening), dumps(opening)
+            await chat.press_label(opening, "I agree")
+            return [await chat.turn(text) for text in messages]
+        finally:
+            await chat.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, conversation()).result(timeout=180)
