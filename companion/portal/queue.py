@@ -27,6 +27,7 @@ from companion import audit
 from companion.crypto import DecryptionError
 from companion.db import session_scope
 from companion.labels import record_label
+from companion.logging import get_logger
 from companion.models import (
     CareTeam,
     Escalation,
@@ -49,6 +50,8 @@ __all__ = [
     "acknowledge", "build_queue", "clean_note", "clear_safety_mode", "escalation_page", "label",
     "record_contact", "resolve",
 ]
+
+log = get_logger(__name__)
 
 NOTE_PURPOSE = "escalation_note"
 MAX_NOTE = 4000
@@ -333,6 +336,8 @@ def _write(store: SqlPatientStore, db: Session, row: Escalation, actor: str, kin
            note: str, outcome: str = "") -> None:
     blob = store.crypto.encrypt(row.patient_id, note, purpose=NOTE_PURPOSE) if note else None
     db.add(EscalationAction(escalation_id=row.id, actor_id=actor, kind=kind, outcome=outcome, note=blob))
+    log.info("escalation_action", escalation_id=row.id, user_id=actor, kind=str(kind), outcome=outcome,
+             has_note=bool(note))  # never the note itself
 
 
 def _set(db: Session, escalation_id: str, *conditions: Any, **values: Any) -> int:

@@ -156,7 +156,7 @@ def test_unknown_escalation_is_a_404_page(client: TestClient, people: People) ->
 
 
 def test_the_full_walk_from_open_to_labelled_and_exported(
-    client: TestClient, people: People, runtime: Runtime,
+    client: TestClient, people: People, runtime: Runtime, capfd: pytest.CaptureFixture[str],
 ) -> None:
     escalate(runtime, people.patient)
     sign_in(client, "rev.cy")
@@ -211,6 +211,9 @@ def test_the_full_walk_from_open_to_labelled_and_exported(
     assert json.loads(out.getvalue())["id"] == case["id"]
     exports = [e for e in audit.entries(runtime.engine, patient_id=people.patient) if e.action == "export.labels"]
     assert [e.actor for e in exports] == [people.reviewer]
+    logged = "".join(capfd.readouterr())
+    assert "escalation_action" in logged  # the actions are logged ...
+    assert "note-marker-77" not in logged and "pills" not in logged  # ... without patient text
 
 
 def test_repeated_submits_do_not_corrupt_state(client: TestClient, people: People, runtime: Runtime) -> None:
@@ -237,6 +240,19 @@ def test_repeated_submits_do_not_corrupt_state(client: TestClient, people: Peopl
     with Session(runtime.engine) as db:
         assert len(db.exec(select(ReviewerLabel)).all()) == 1
     assert stored(runtime, "esc-one").status is EscalationStatus.RESOLVED
+
+
+def test_resolving_an_unacknowledged_escalation_acknowledges_it_and_later_contacts_keep_it_resolved(
+    client: TestClient, people: People, runtime: Runtime,
+) -> None:
+    escalate(runtime, people.patient)
+    sign_in(client, "rev.cy")
+    act(client, "esc-one", "resolve", {"note": "Therapist already in touch."})
+    row = stored(runtime, "esc-one")
+    assert row.status is EscalationStatus.RESOLVED and row.acknowledged_at is not None and row.resolved_at is not None
+    act(client, "esc-one", "contact", {"outcome": "reached"})
+    assert stored(runtime, "esc-one").status is EscalationStatus.RESOLVED
+    assert [a.outcome for a in actions(runtime, "esc-one")] == ["", "reached"]
 
 
 @pytest.mark.parametrize(("action", "data", "message"), [
