@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-__all__ = ["COMPANION", "Account", "Patient", "RunningServer", "chat_as", "start_server", "stop_server"]
+__all__ = ["COMPANION", "Account", "Patient", "RunningServer", "chat_as", "join", "new_invitation", "portal_sign_in",
+           "start_server", "stop_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPANION = Path(sys.executable).with_name("companion")
@@ -164,3 +165,35 @@ def chat_as(server: RunningServer, username: str, password: str, messages: list[
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, conversation()).result(timeout=180)
+
+
+# portal pages in a Playwright (sync) page ------------------------------------------------------
+
+def portal_sign_in(page: Any, base_url: str, account: Account) -> Any:
+    """Sign in through the portal's form; return the response of the page it lands on."""
+    page.goto(f"{base_url}/portal/login")
+    page.fill("#username", account.username)
+    page.fill("#password", account.password)
+    with page.expect_navigation() as landed:
+        page.get_by_role("button", name="Sign in").click()
+    return landed.value
+
+
+def new_invitation(page: Any, base_url: str, reference: str) -> str:
+    """As a signed-in therapist, create an invitation; return its link (shown once)."""
+    page.goto(f"{base_url}/portal/invites")
+    page.fill("#reference", reference)
+    page.get_by_role("button", name="Create invitation link").click()
+    link = str(page.locator("#invite-link").input_value())
+    assert "/portal/join/" in link, link
+    return link
+
+
+def join(page: Any, link: str, username: str, password: str) -> None:
+    """As a patient, open an invitation link and create the account."""
+    page.goto(link)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.fill("#password_again", password)
+    page.get_by_role("button", name="Create my account").click()
+    page.get_by_role("heading", name="Your account is ready").wait_for()

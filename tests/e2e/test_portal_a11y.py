@@ -21,7 +21,14 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 
-from tests.e2e.e2e_server import Account, RunningServer, chat_as
+from tests.e2e.e2e_server import (
+    Account,
+    RunningServer,
+    chat_as,
+    join,
+    new_invitation,
+    portal_sign_in,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
@@ -45,37 +52,8 @@ class PortalWorld:
     patient_page: str
     escalation_page: str
     join_page: str  # an open invitation nobody has used
+    used_join_page: str  # the invitation the patient used
     totp_secret: str = field(repr=False, default="")
-
-
-def portal_sign_in(page: Any, base_url: str, account: Account) -> Any:
-    """Sign in through the portal's form; return the response of the page it lands on."""
-    page.goto(f"{base_url}/portal/login")
-    page.fill("#username", account.username)
-    page.fill("#password", account.password)
-    with page.expect_navigation() as landed:
-        page.get_by_role("button", name="Sign in").click()
-    return landed.value
-
-
-def new_invitation(page: Any, base_url: str, reference: str) -> str:
-    """As a signed-in therapist, create an invitation; return its link (shown once)."""
-    page.goto(f"{base_url}/portal/invites")
-    page.fill("#reference", reference)
-    page.get_by_role("button", name="Create invitation link").click()
-    link = str(page.locator("#invite-link").input_value())
-    assert "/portal/join/" in link, link
-    return link
-
-
-def join(page: Any, link: str, username: str, password: str) -> None:
-    """As a patient, open an invitation link and create the account."""
-    page.goto(link)
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.fill("#password_again", password)
-    page.get_by_role("button", name="Create my account").click()
-    page.get_by_role("heading", name="Your account is ready").wait_for()
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +94,7 @@ def world(server: RunningServer, chromium: Any) -> Iterator[PortalWorld]:
     finally:
         context.close()
     yield PortalWorld(server, therapist, reviewer, admin, with_factor, patient, patient_page, escalation_page,
-                      urlsplit(unused).path, secret)
+                      urlsplit(unused).path, urlsplit(link).path, secret)
 
 
 @dataclass(frozen=True)
@@ -132,6 +110,7 @@ def pages_for(persona: str, world: PortalWorld) -> list[Visit]:
             Visit("/portal/login", 200, "Sign in"),
             Visit("/portal/login?ended=idle", 200, "Sign in"),
             Visit(world.join_page, 200, "Create your account"),
+            Visit(world.used_join_page, 410, ""),
         ],
         "therapist": [
             Visit("/portal/patients", 200, ""),
