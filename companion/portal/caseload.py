@@ -129,7 +129,7 @@ def _charts(progress: Progress) -> list[dict[str, Any]]:
                        "svg": line_chart(f"chart-{qid}", name, points, maximum=MAX_TOTAL[qid], threshold=threshold),
                        "trend": describe_trend(name, points, threshold=threshold)})
     mood = [Point(on, value) for on, value in progress.moods]
-    low = Threshold(3, "Low mood")
+    low = Threshold(3, "Low-mood mark")
     charts.insert(0, {"id": "chart-mood", "heading": "Mood check-ins over time", "points": mood,
                       "svg": line_chart("chart-mood", "Mood (0 to 10)", mood, maximum=10, threshold=low),
                       "trend": describe_trend("Mood (0 to 10)", mood, threshold=low)})

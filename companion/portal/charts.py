@@ -59,8 +59,9 @@ def describe_trend(name: str, points: Sequence[Point], *, threshold: Threshold |
         text = (f"{name}: {len(points)} scores, from {first.value} on {_short(first.on)} "
                 f"to {last.value} on {_short(last.on)} ({movement}).")
     if threshold is not None:
-        side = "at or above" if last.value >= threshold.value else "below"
-        text += f" The latest is {side} the {threshold.label.lower()} of {threshold.value}."
+        side = ("at" if last.value == threshold.value else
+                "above" if last.value > threshold.value else "below")
+        text += f" The latest score, {last.value}, is {side} the {threshold.label.lower()} of {threshold.value}."
     return text
 
 

@@ -88,6 +88,8 @@ class InviteView:
     status: InviteStatus
 
 
+#: Text over a limit is shown again for editing, up to this many times the limit.
+SHOW_AGAIN = 10
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
@@ -102,8 +104,9 @@ def clean_text(value: str, *, label: str, limit: int, multiline: bool = False) -
         text = text.replace("\n", " ").replace("\t", " ")
     cleaned = _UNSTORABLE.sub("", text).strip()
     if len(cleaned) > limit:
-        return cleaned, (f"The {label} is {len(cleaned)} characters long; the limit is {limit}. "
-                         "Shorten it and save again.")
+        shown = cleaned[: limit * SHOW_AGAIN]  # what was typed comes back, within reason
+        return shown, (f"The {label} is {len(cleaned)} characters long; the limit is {limit}. "
+                       "Shorten it and save again.")
     if cleaned != text.strip():
         return cleaned, (f"The {label} had control characters, which cannot be stored. They have been "
                          "taken out below: check the text and save again.")

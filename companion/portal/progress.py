@@ -298,8 +298,10 @@ def load_progress(runtime: Runtime, *, patient_id: str, therapist_id: str, today
     plans = [s for s in shared if runtime.modules.modules[s.module_id].show_in_crisis]
     modules = module_statuses(runtime, rows)
     reviews = [(r.module_id, aware(r.updated_at).date()) for r in rows if r.step_id == HOMEWORK_STEP]
-    homework = [(m.title, m.completed_on, next((d for mid, d in reviews if mid == m.module_id and d >= m.completed_on), None))
-                for m in modules if m.completed_on is not None]
+    homework = [
+        (m.title, m.completed_on, next((d for mid, d in reviews if mid == m.module_id and d >= m.completed_on), None))
+        for m in modules if m.completed_on is not None
+    ]
     progress = Progress(
         patient_id=patient_id, username=user.username, reference=read_reference(runtime, patient_id, team.reference),
         today=today, last_session_on=team.last_session_on, modules=modules, assignments=assignments,

@@ -24,7 +24,7 @@ def test_chart_is_an_accessible_svg_with_a_point_per_score() -> None:
     title, desc = svg.find(f"{SVG}title"), svg.find(f"{SVG}desc")
     assert title is not None and desc is not None
     assert svg.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
-    assert "down by 9 points" in (desc.text or "") and "below the case threshold of 10" in (desc.text or "")
+    assert "down by 9 points" in (desc.text or "") and "The latest score, 9, is below the case threshold of 10." in (desc.text or "")
     points = svg.findall(f"{SVG}circle")
     assert [(p.get("data-date"), p.get("data-value")) for p in points] == [
         ("2026-03-01", "18"), ("2026-03-15", "14"), ("2026-04-12", "9")]
@@ -63,7 +63,7 @@ def test_values_off_the_scale_are_clamped_on_the_picture() -> None:
 def test_trend_sentences() -> None:
     assert describe_trend("GAD-7", []) == "GAD-7: no scores yet."
     assert describe_trend("GAD-7", [Point(date(2026, 1, 2), 8)], threshold=Threshold(8, "Case threshold")) == (
-        "GAD-7: one score, 8 on 2 Jan. The latest is at or above the case threshold of 8.")
+        "GAD-7: one score, 8 on 2 Jan. The latest score, 8, is at the case threshold of 8.")
     assert "up by 1 point)" in describe_trend("Mood", [Point(date(2026, 1, 2), 3), Point(date(2026, 1, 3), 4)])
 
 

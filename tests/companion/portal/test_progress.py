@@ -208,3 +208,19 @@ def test_another_therapists_patient_is_refused(client: TestClient, people: Peopl
     sign_in(client, "dr.ada")
     assert client.get(f"/portal/patients/{people.other_patient}").status_code == 403
     assert not [e for e in audit.entries(runtime.engine, patient_id=people.other_patient) if e.actor == people.therapist]
+
+
+def test_binary_and_huge_form_input_is_refused_with_a_message(client: TestClient, people: People,
+                                                              runtime: Runtime) -> None:
+    sign_in(client, "dr.ada")
+    page = f"/portal/patients/{people.patient}"
+    token = client.get(page).text.split('name="csrf_token" value="')[1].split('"')[0]
+    body = b"csrf_token=" + token.encode() + b"&module_id=sleep&brief=%FF%FE%00%01binary"
+    binary = client.post(f"{page}/assignments", content=body,
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+    assert binary.status_code in (303, 400), binary.text[-300:]
+    if binary.status_code == 303:
+        assert "\x00" not in runtime.store.assignments(people.patient)[0]["brief"]
+    huge = post_form(client, f"{page}/assignments", {"module_id": "worry-time", "brief": "z" * 200_000}, page=page)
+    assert huge.status_code == 400 and "200000 characters long" in huge.text
+    assert "z" * 20_000 in huge.text and "z" * 20_001 not in huge.text
