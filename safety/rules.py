@@ -203,6 +203,10 @@ def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
 class Rule(BaseModel):
     """One compiled rule: when `pattern` matches a sentence, emit a signal.
 
+    `impersonal`: a generic subject ("someone", "a person", "people", "one") does not make the
+    match about someone else. Method questions are often asked that way ("how long until someone
+    finds you"), and asking is the risk.
+
     `gate` is shared by every rule of a language file: a sentence in which it finds nothing
     (no word of that language's risk vocabulary) skips all of that file's rules, so rules for
     other languages cost one cheap search per sentence instead of one per rule.
@@ -221,6 +225,7 @@ class Rule(BaseModel):
     pattern: re.Pattern[str]
     negatable: bool = True
     self_directed: bool = True
+    impersonal: bool = False
     unless: re.Pattern[str] | None = None
     recent_tier: Tier | None = None
     history_tier: Tier | None = None
@@ -298,6 +303,7 @@ def _rule(raw: dict[str, Any], macros: dict[str, str], gate: re.Pattern[str] | N
         pattern=pattern,
         negatable=raw.get("negatable", True),
         self_directed=raw.get("self_directed", True),
+        impersonal=raw.get("impersonal", False),
         unless=_compile(unless, macros, where=f"{where} unless") if unless else None,
         recent_tier=raw.get("recent_tier"),
         history_tier=raw.get("history_tier"),

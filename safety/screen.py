@@ -38,7 +38,8 @@ _NEGATORS = frozenset(
     "neither nothing".split()
 )
 # Words between a negator and the match that mean the negation is about something else.
-_NEGATION_BREAKERS = frozenset("know why if sure think mind care stop help understand".split())
+# "I" starts a new clause of its own ("nothing :( i just want to die").
+_NEGATION_BREAKERS = frozenset("know why if sure think mind care stop help understand i i'm im".split())
 _FIRST_PERSON = frozenset("i i'm im i've ive i'd id i'll me my myself mine".split())
 _THIRD_PERSON = frozenset(
     """he she they he's she's they're theyre his her him them their himself herself themselves
@@ -49,6 +50,9 @@ _THIRD_PERSON = frozenset(
     celebrity singer actor author narrator villain hero child children kids baby individual
     individuals others adolescents teens teenagers students victims victim survivors""".split()
 )
+# Subjects that name nobody in particular; a rule marked `impersonal` does not treat them as
+# someone else ("how long until someone finds you after...").
+_GENERIC = frozenset("someone somebody anyone anybody people person individual individuals one".split())
 _FICTION = re.compile(
     r"\b(?:movie|film|book|novel|show|series|episode|story|song|lyrics|poem|anime|manga|fiction|"
     r"plot|scene|video game|character|documentary|podcast|play)\b"
@@ -78,10 +82,18 @@ _AFFIRMATION = re.compile(
 _TIMING = re.compile(r"^(?:tonight|today|right now|now|soon|tomorrow|this weekend|very soon)\b[ .!]*$")
 
 
+# A lower-case letter straight before a capital that starts a word ("I want to dieI've tried")
+# is two sentences run together (a post title glued to its body, a missing space after a full
+# stop): split there, before normalising folds the case away.
+_GLUED = re.compile(r"(?<=[a-z])(?=[A-Z](?:[a-z']|\s|$))")
+# "self-strangle", "life-ending": a hyphen between letters is read as a space by the rules.
+_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+
+
 def _sentences(text: str) -> list[str]:
     out: list[str] = []
-    for line in text.splitlines() or [text]:
-        norm = normalise(line)
+    for line in _GLUED.sub("\n", text).splitlines() or [text]:
+        norm = _HYPHEN.sub(" ", normalise(line))
         out.extend(s.strip() for s in _SENTENCES.split(norm) if s.strip())
     return out
 
@@ -94,10 +106,12 @@ def _negated(clause_prefix: str) -> bool:
     return False
 
 
-def _subject(prefix: str) -> str:
+def _subject(prefix: str, *, impersonal: bool = False) -> str:
     for word in reversed(_WORD.findall(prefix)):
         if word in _FIRST_PERSON:
             return "first"
+        if impersonal and word in _GENERIC:
+            continue
         if word in _THIRD_PERSON:
             return "third"
     return "none"
@@ -123,7 +137,7 @@ def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
         tier, rule_id = rule.history_tier, f"{rule.id}.history"
         category = rule.history_category or category
     if rule.self_directed:
-        subject = _subject(prefix)
+        subject = _subject(prefix, impersonal=rule.impersonal)
         if subject == "third" or (subject == "none" and fiction):
             return Signal(source="rules", id=f"{rule_id}.third_party", tier=min(tier, Tier.DISTRESS),
                           category=Category.DISTRESS if tier > Tier.DISTRESS else category,
