@@ -1,7 +1,7 @@
 """`companion content validate`: check every content file and the readability of patient-facing text.
 
 Each file goes through the loader the app uses (modules, consent, chat copy, screening
-questions, crisis resources and replies, questionnaires), plus checks across files (unique
+questions, crisis resources and replies, questionnaires, the reviewers' response targets), plus checks across files (unique
 module ids, prerequisites that resolve and do not loop). The safety rule files
 (`safety/data/rules*.yaml`) are checked for YAML syntax only. A file under `content/` that no
 check knows is a problem too, so nothing ships unchecked.
@@ -264,6 +264,8 @@ def _yaml_content(root: Path, checked: set[Path]) -> list[Problem]:
     check(copy, lambda: load_copy(copy), ["texts.*"])
     safety = root / "safety"
     check(safety / "screening_questions.yaml", lambda: load_screening(safety), ["intro", "questions.*.text", "texts.*"])
+    targets = safety / "response_targets.yaml"
+    check(targets, partial(_response_targets, targets), [])
     for path in sorted(safety.glob("crisis_replies*.yaml")):
         english = path.name == "crisis_replies.yaml"
         check(path, partial(load_replies, path), ["fallback_note", "replies.*", "acknowledgements.*"] if english else [])
@@ -274,6 +276,14 @@ def _yaml_content(root: Path, checked: set[Path]) -> list[Problem]:
     for path in sorted(questionnaires.glob("*.yaml")):
         check(path, partial(read_questionnaire, path), ["intro", "retry", "closing", "difficulty.retry"])
     return problems
+
+
+def _response_targets(path: Path) -> object:
+    from companion.portal.targets import (
+        load_response_targets,  # the portal's loader, used at start too
+    )
+
+    return load_response_targets(path)
 
 
 def _resources(path: Path) -> object:

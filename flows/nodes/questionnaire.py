@@ -73,7 +73,8 @@ def _finish(
 ) -> dict[str, Any]:
     result = score(q, answers)
     ctx.store.record_answer(
-        patient_id=ctx.patient_id, run_id=progress["run_id"], module_id=q.id, module_version=q.version,
+        # One run per questionnaire: PHQ-9 and GAD-7 asked back to back must not share a row.
+        patient_id=ctx.patient_id, run_id=f"{progress['run_id']}-{q.id}", module_id=q.id, module_version=q.version,
         step_id="result", completed=result.complete,
         value={"answers": answers, "total": result.total, "band": result.band.id if result.band else None,
                "date": ctx.today.isoformat()},

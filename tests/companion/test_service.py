@@ -219,6 +219,21 @@ def test_questionnaire_results_are_scored_as_published_and_stored_encrypted(chat
     assert b"moderate" not in row.ciphertext and b"total" not in row.ciphertext
 
 
+def test_phq9_and_gad7_asked_back_to_back_are_both_kept(chat: ChatHarness) -> None:
+    chat.start()
+    chat.say("I agree")
+    chat.say("6")
+    chat.say("Questionnaires")
+    for answer in ["Nearly every day"] * 2 + ["Not at all"] * 7 + ["Somewhat difficult"]:
+        chat.say(answer)
+    for answer in ["Several days"] * 7 + ["Somewhat difficult"]:
+        chat.say(answer)
+    [phq9] = chat.runtime.store.answers(patient_id=chat.patient_id, module_id="phq9")
+    [gad7] = chat.runtime.store.answers(patient_id=chat.patient_id, module_id="gad7")
+    assert phq9["value"]["total"] == 6 and len(phq9["value"]["answers"]) == 10
+    assert gad7["value"]["total"] == 7 and gad7["completed"]
+
+
 PLAN_MODULE = """---
 id: tiny-plan
 version: 1.0.0
