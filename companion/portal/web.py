@@ -135,7 +135,11 @@ async def authorise(request: Request) -> None:
     session, ended = await asyncio.to_thread(load_session, portal.engine, token, portal.settings)
     request.state.portal_session = session
     request.state.session_ended = ended
+    if ended is not None:
+        request.state.clear_cookie = True  # the row is gone; drop the cookie on whatever answers
     if request.method == "POST":
+        if ended is not None and not rule.public:
+            raise SignInRequired(ended)  # refused either way; say why rather than "form expired"
         await _check_csrf(request, session)
     if rule.public:
         return
@@ -194,6 +198,8 @@ def render(request: Request, template: str, *, status_code: int = 200, **context
     )
     if session is None and request.cookies.get(PRE_COOKIE) != csrf:
         _set_cookie(response, PRE_COOKIE, csrf, max_age=int(timedelta(hours=2).total_seconds()))
+    if getattr(request.state, "clear_cookie", False):
+        clear_session_cookie(response)
     return response
 
 
@@ -241,7 +247,7 @@ def install_error_pages(app: FastAPI) -> None:
         if error.reason:
             target += f"&ended={error.reason}"
         response = RedirectResponse(target, status_code=303)
-        if error.reason:
+        if error.reason or getattr(request.state, "clear_cookie", False):
             clear_session_cookie(response)
         return response
 

@@ -125,6 +125,21 @@ def test_a_post_after_the_idle_timeout_is_refused_and_signs_nobody_out(
     assert _row(shared_runtime, token) is None
 
 
+def test_a_form_sent_after_the_idle_timeout_says_why_and_drops_the_cookie(
+    client: TestClient, shared_runtime: Runtime, shared_people: People,
+) -> None:
+    token = start_session(shared_runtime.engine, user_id=shared_people.reviewer)
+    use_session(client, token)
+    csrf = csrf_from(client.get("/portal/escalations").text)
+    _move_back(shared_runtime, token, last_seen_at=timedelta(minutes=shared_runtime.settings.portal_idle_minutes + 1))
+    response = client.post("/portal/invites", data={"csrf_token": csrf})
+    assert response.status_code == 403
+    assert "signed out after a period without activity" in response.text
+    assert "form has expired" not in response.text
+    cleared = [c for c in response.headers.get_list("set-cookie") if c.startswith("companion_portal=")]
+    assert cleared and "max-age=0" in cleared[0].lower()
+
+
 # deactivation ------------------------------------------------------------------------------------
 
 def test_deactivating_an_account_ends_its_live_session_at_once(
