@@ -8,6 +8,11 @@ client talks https so the `Secure` session cookie is sent back, as a browser wou
 walk) use `shared_runtime` / `shared_people` / `shared_app`, built once per test module, and
 start sessions with `session_for` (what a successful sign-in does) instead of paying for an
 argon2 check per request.
+
+Passwords are still hashed and checked with argon2id here, but with light parameters
+(`light_argon2`): these tests are about the portal, and the production cost (about 0.2 s per
+hash, seven accounts per test) would make them take minutes. `tests/companion/test_accounts.py`
+checks the real parameters.
 """
 
 from __future__ import annotations
@@ -40,6 +45,19 @@ from tests.conftest import make_settings
 BASE_URL = "https://testserver"
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def light_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash with argon2id at test-sized cost (see the module docstring)."""
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from companion import accounts
+
+    light = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8 * 1024, parallelism=1),))
+    monkeypatch.setattr(accounts, "_hasher", light)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", light.hash("not-a-real-password"))
 
 
 @dataclass
