@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from safety.normalise import normalise
+from safety.normalise import normalise, split_run_together
 from safety.paths import SAFETY_DATA
 from safety.types import Category, Signal, Tier
 
@@ -40,7 +40,7 @@ __all__ = [
     "load_classifier",
 ]
 
-CLASSIFIER_VERSION = "companion-risk-lr-0.1.0"
+CLASSIFIER_VERSION = "companion-risk-lr-0.2.0"
 
 _WORD = re.compile(r"[a-z0-9']+")
 _SENTENCE = re.compile(r"[.!?;\n]+")
@@ -166,7 +166,7 @@ class RiskClassifier:
             The highest score over the whole message and its sentences, its tier, and the
             category of the highest-scoring piece. Blank text scores 0.
         """
-        norm = normalise(text)
+        norm = normalise(split_run_together(text))
         if not _WORD.search(norm):
             return ClassifierResult(score=0.0, tier=Tier.NONE, category=Category.PASSIVE_IDEATION)
         best_score, best_ids = -1.0, []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalise"]
+__all__ = ["normalise", "split_run_together"]
 
 # Typographic quotes and look-alike apostrophes -> ASCII.
 _QUOTES = {
@@ -247,3 +247,21 @@ def normalise(text: str) -> str:
     folded = _STRETCHED_WORD.sub(_unstretch, folded)
     folded = _SLANG_RE.sub(lambda m: _SLANG[m.group(0)], folded)
     return folded.strip()
+
+
+# A lower-case letter straight before a capital that starts a word ("I want to dieI've tried")
+# is two sentences run together (a post title glued to its body, a missing space after a full
+# stop). Case is folded by `normalise`, so this runs on the raw text.
+_RUN_TOGETHER = re.compile(r"(?<=[a-z])(?=[A-Z](?:[a-z']|\s|$))")
+
+
+def split_run_together(text: str) -> str:
+    """Put a line break where two sentences were typed without a space ("dieI've" -> "die\\nI've").
+
+    Args:
+        text: Raw text, before `normalise`.
+
+    Returns:
+        The text with a newline at each such join; everything else unchanged. Linear time.
+    """
+    return _RUN_TOGETHER.sub("\n", text)

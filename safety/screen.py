@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from safety.normalise import normalise
+from safety.normalise import normalise, split_run_together
 from safety.rules import Rule, load_rules
 from safety.types import Assessment, Category, Signal, Tier
 
@@ -82,17 +82,13 @@ _AFFIRMATION = re.compile(
 _TIMING = re.compile(r"^(?:tonight|today|right now|now|soon|tomorrow|this weekend|very soon)\b[ .!]*$")
 
 
-# A lower-case letter straight before a capital that starts a word ("I want to dieI've tried")
-# is two sentences run together (a post title glued to its body, a missing space after a full
-# stop): split there, before normalising folds the case away.
-_GLUED = re.compile(r"(?<=[a-z])(?=[A-Z](?:[a-z']|\s|$))")
 # "self-strangle", "life-ending": a hyphen between letters is read as a space by the rules.
 _HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
 
 def _sentences(text: str) -> list[str]:
     out: list[str] = []
-    for line in _GLUED.sub("\n", text).splitlines() or [text]:
+    for line in split_run_together(text).splitlines() or [text]:
         norm = _HYPHEN.sub(" ", normalise(line))
         out.extend(s.strip() for s in _SENTENCES.split(norm) if s.strip())
     return out
