@@ -21,6 +21,7 @@ from fastapi.responses import RedirectResponse, Response
 from companion.labels import export_labels_jsonl
 from companion.logging import get_logger
 from companion.models import utcnow
+from companion.portal import escalation_actions as actions
 from companion.portal import queue
 from companion.portal.queue import EscalationNotFound, InvalidAction, StatusFilter
 from companion.portal.targets import response_targets
@@ -112,28 +113,28 @@ def _after(request: Request, escalation_id: str, act: Action) -> Response:
 @router.post("/escalations/{escalation_id}/acknowledge")
 def acknowledge(request: Request, portal: PortalDep, staff: StaffDep, escalation_id: str,
                 note: Note = "", seen: Note = "") -> Response:
-    return _after(request, escalation_id, lambda: queue.acknowledge(
+    return _after(request, escalation_id, lambda: actions.acknowledge(
         portal.runtime.store, escalation_id, actor=staff.user_id, note=note, seen=_seen(seen)))
 
 
 @router.post("/escalations/{escalation_id}/contact")
 def contact(request: Request, portal: PortalDep, staff: StaffDep, escalation_id: str,
             outcome: Note = "", note: Note = "", seen: Note = "") -> Response:
-    return _after(request, escalation_id, lambda: queue.record_contact(
+    return _after(request, escalation_id, lambda: actions.record_contact(
         portal.runtime.store, escalation_id, actor=staff.user_id, outcome=outcome, note=note, seen=_seen(seen)))
 
 
 @router.post("/escalations/{escalation_id}/resolve")
 def resolve(request: Request, portal: PortalDep, staff: StaffDep, escalation_id: str,
             note: Note = "", seen: Note = "") -> Response:
-    return _after(request, escalation_id, lambda: queue.resolve(
+    return _after(request, escalation_id, lambda: actions.resolve(
         portal.runtime.store, escalation_id, actor=staff.user_id, note=note, seen=_seen(seen)))
 
 
 @router.post("/escalations/{escalation_id}/clear-safety-mode")
 def clear_safety_mode(request: Request, portal: PortalDep, staff: StaffDep, escalation_id: str,
                       confirm: Note = "", note: Note = "", seen: Note = "") -> Response:
-    return _after(request, escalation_id, lambda: queue.clear_safety_mode(
+    return _after(request, escalation_id, lambda: actions.clear_safety_mode(
         portal.runtime.store, escalation_id, actor=staff.user_id, confirmed=confirm == "yes", note=note,
         seen=_seen(seen)))
 
@@ -142,7 +143,7 @@ def clear_safety_mode(request: Request, portal: PortalDep, staff: StaffDep, esca
 def label(request: Request, portal: PortalDep, staff: StaffDep, escalation_id: str,
           verdict: Note = "", tier: Note = "", categories: Annotated[list[str] | None, Form()] = None,
           note: Note = "", seen: Note = "") -> Response:
-    return _after(request, escalation_id, lambda: queue.label(
+    return _after(request, escalation_id, lambda: actions.label(
         portal.runtime.store, escalation_id, actor=staff.user_id, verdict=verdict, tier=tier,
         categories=categories or [], note=note, seen=_seen(seen)))
 

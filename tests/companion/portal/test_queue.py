@@ -8,7 +8,8 @@ import pytest
 from sqlmodel import Session
 
 from companion.models import Escalation, EscalationStatus, utcnow
-from companion.portal.queue import InvalidAction, StatusFilter, build_queue, clean_note, in_words
+from companion.portal.escalation_actions import clean_note
+from companion.portal.queue import InvalidAction, StatusFilter, build_queue, in_words
 from companion.portal.targets import load_response_targets
 from companion.runtime import Runtime
 from safety.types import Assessment, Category, Signal, Tier
