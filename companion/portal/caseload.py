@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from companion import audit
 from companion.models import CareTeam, Message, User, utcnow
+from companion.portal.care_team import record_session, remove_assignment
 from companion.portal.charts import Point, Threshold, describe_trend, line_chart
 from companion.portal.invitations import clean_text
 from companion.portal.progress import (
@@ -33,8 +34,6 @@ from companion.portal.progress import (
     load_progress,
     module_statuses,
     read_reference,
-    record_session,
-    remove_assignment,
     risk_events,
     scores_from,
 )

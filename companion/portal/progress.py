@@ -15,16 +15,14 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from companion import audit
 from companion.crypto import DecryptionError
-from companion.db import session_scope
 from companion.models import (
-    Assignment,
     CareTeam,
     Escalation,
     EscalationStatus,
@@ -32,22 +30,14 @@ from companion.models import (
     User,
 )
 from companion.portal.invitations import REFERENCE_PURPOSE
+from companion.portal.outcome_words import NAMES, outcome_sentences, pre_session_summary
 from flows.nodes.share_summary import SHARE_STEP
-from flows.outcomes import (
-    CASENESS,
-    RELIABLE_CHANGE,
-    Change,
-    Recovery,
-    is_case,
-    recovery,
-    reliable_change,
-    reliable_recovery,
-)
 
 if TYPE_CHECKING:
     from companion.runtime import Runtime
 
 __all__ = [
+    "NAMES",
     "QUESTIONNAIRES",
     "AssignmentView",
     "ModuleStatus",
@@ -58,8 +48,6 @@ __all__ = [
     "load_progress",
     "module_statuses",
     "read_reference",
-    "record_session",
-    "remove_assignment",
     "risk_events",
     "scores_from",
 ]
@@ -68,7 +56,6 @@ QUESTIONNAIRES = ("phq9", "gad7")
 CHECK_IN = "check-in"
 HOMEWORK_STEP = "homework_review"
 URGENT_TIER = 3
-SUMMARY_WINDOW = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -311,79 +298,3 @@ def load_progress(runtime: Runtime, *, patient_id: str, therapist_id: str, today
     )
     progress.summary = pre_session_summary(progress, reviews)
     return progress
-
-
-NAMES = {"phq9": "PHQ-9", "gad7": "GAD-7"}
-CHANGE_WORDS = {Change.IMPROVED: "reliable improvement", Change.DETERIORATED: "reliable deterioration",
-                Change.NO_RELIABLE_CHANGE: "no reliable change"}
-
-
-def outcome_sentences(scores: dict[str, list[Score]]) -> list[str]:
-    """Reliable change on each measure and recovery on the pair, in words (flows.outcomes rules)."""
-    said = []
-    for qid, series in scores.items():
-        name = NAMES[qid]
-        if len(series) < 2:
-            said.append(f"{name}: reliable change needs two scores; there {'is one' if series else 'are none'} so far.")
-            continue
-        first, last = series[0], series[-1]
-        change = reliable_change(qid, first.total, last.total)
-        said.append(f"{name}: {CHANGE_WORDS[change]} from {first.total} to {last.total} "
-                    f"(a change of {RELIABLE_CHANGE[qid]} points or more counts as reliable). The latest score is "
-                    f"{'at or above' if is_case(qid, last.total) else 'below'} the case threshold of {CASENESS[qid]}.")
-    gad7 = {s.on: s.total for s in scores.get("gad7", [])}
-    pairs = [(s.on, (s.total, gad7[s.on])) for s in scores.get("phq9", []) if s.on in gad7]
-    if len(pairs) < 2:
-        said.append("Recovery: needs PHQ-9 and GAD-7 from the same day on two occasions; "
-                    f"there {'is one' if pairs else 'are none'} so far.")
-        return said
-    (start_on, start), (end_on, end) = pairs[0], pairs[-1]
-    outcome = recovery(start, end)
-    if outcome is Recovery.NOT_A_CASE_AT_START:
-        said.append(f"Recovery: not counted, because the scores on {start_on.isoformat()} were below both case thresholds.")
-    else:
-        words = "recovered" if outcome is Recovery.RECOVERED else "not recovered"
-        reliable = reliable_recovery(start, end) is Recovery.RECOVERED
-        said.append(f"Recovery: {words} between {start_on.isoformat()} and {end_on.isoformat()} "
-                    f"({'reliable recovery' if reliable else 'not reliable recovery'}).")
-    return said
-
-
-def pre_session_summary(progress: Progress, reviews: list[tuple[str, date]]) -> dict[str, Any]:
-    """What happened since the last session (or in the last 14 days): the facts for the summary card."""
-    since = progress.last_session_on or (progress.today - SUMMARY_WINDOW)
-    moods = [m for d, m in progress.moods if d >= since]
-    changes = []
-    for qid, series in progress.scores.items():
-        recent = [s for s in series if s.on >= since]
-        before = [s for s in series if s.on < since]
-        if recent:
-            start = before[-1] if before else recent[0]
-            changes.append((qid, start.total if start is not recent[-1] else None, recent[-1].total))
-    return {
-        "since": since, "since_session": progress.last_session_on is not None,
-        "check_ins": len(moods), "mood_first": moods[0] if moods else None, "mood_last": moods[-1] if moods else None,
-        "mood_average": round(sum(moods) / len(moods), 1) if moods else None,
-        "modules_done": [m.title for m in progress.modules if m.completed_on and m.completed_on >= since],
-        "homework_reviewed": sum(1 for _, d in reviews if d >= since),
-        "scores": changes,
-        "risks": [r for r in progress.risks if r.raised_at.date() >= since],
-    }
-
-
-def remove_assignment(engine: Any, *, patient_id: str, module_id: str) -> bool:
-    """Remove one assignment; False if there was none."""
-    with session_scope(engine) as db:
-        statement = delete(Assignment).where(col(Assignment.patient_id) == patient_id,
-                                             col(Assignment.module_id) == module_id)
-        return bool(db.exec(statement).rowcount)  # type: ignore[call-overload]
-
-
-def record_session(engine: Any, *, patient_id: str, therapist_id: str, on: date) -> None:
-    """Record that this therapist held a session with this patient on `on`."""
-    with session_scope(engine) as db:
-        row = db.get(CareTeam, (patient_id, therapist_id))
-        if row is None:
-            raise LookupError(f"patient {patient_id!r} is not on the caseload of {therapist_id!r}")
-        row.last_session_on = on
-        db.add(row)
