@@ -33,6 +33,7 @@ __all__ = [
     "load_rule_file",
     "load_rules",
     "parse_rules",
+    "rare_grams",
     "required_words",
     "rule_files",
     "with_start_check",
@@ -178,6 +179,32 @@ def with_start_check(pattern: re.Pattern[str]) -> re.Pattern[str]:
     return re.compile(f"(?=[{start}])(?:{pattern.pattern})", pattern.flags)
 
 
+# English letters from most to least common: a literal's rarest three-letter piece says most.
+_LETTER_RANK = {c: i for i, c in enumerate(" etaoinshrdlcumwfgypbvkjxqz")}
+
+
+def rare_grams(words: tuple[str, ...] | None) -> frozenset[str] | None:
+    """One four-character piece of each word (three for a three-letter word), of the rarest letters.
+
+    Any text that contains one of the words contains that word's piece, so a text with none of
+    the pieces cannot contain any of the words (the converse does not hold: it is a pre-check).
+
+    Args:
+        words: Literals of at least three characters, as from `required_words`.
+
+    Returns:
+        The pieces, or None when `words` is None.
+    """
+    if words is None:
+        return None
+    grams = set()
+    for word in words:
+        size = 4 if len(word) >= 4 else 3
+        pieces = [word[i : i + size] for i in range(len(word) - size + 1)]
+        grams.add(max(pieces, key=lambda g: (sum(_LETTER_RANK.get(c, 30) for c in g), g)))
+    return frozenset(grams)
+
+
 def required_words(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     """Literals of which any match of `pattern` contains one (a cheap test to skip a rule).
 
@@ -212,9 +239,10 @@ class Rule(BaseModel):
     other languages cost one cheap search per sentence instead of one per rule.
 
     `needs` (and `gate_needs` for the gate) are derived from the patterns when compiled: literal
-    strings of which every match contains at least one. A message containing none of them
-    cannot match, so the rule is skipped without running its regex (long posts are mostly
-    skipped this way). None means "always try".
+    strings of which every match contains at least one. `needs_grams` (`gate_grams`) holds one
+    three- or four-character piece of each: a sentence without any of them cannot match, so the rule is
+    skipped there without running its regex (most sentences of a long post are skipped this
+    way; see `safety.screen`). None means "always try".
     """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -233,6 +261,8 @@ class Rule(BaseModel):
     gate: re.Pattern[str] | None = None
     needs: tuple[str, ...] | None = None
     gate_needs: tuple[str, ...] | None = None
+    needs_grams: frozenset[str] | None = None
+    gate_grams: frozenset[str] | None = None
 
 
 class Escalator(BaseModel):
@@ -309,8 +339,10 @@ def _rule(raw: dict[str, Any], macros: dict[str, str], gate: re.Pattern[str] | N
         history_tier=raw.get("history_tier"),
         history_category=raw.get("history_category"),
         gate=gate,
-        needs=required_words(pattern),
-        gate_needs=required_words(gate) if gate is not None else None,
+        needs=(needs := required_words(pattern)),
+        gate_needs=(gate_needs := required_words(gate) if gate is not None else None),
+        needs_grams=rare_grams(needs),
+        gate_grams=rare_grams(gate_needs),
     )
 
 

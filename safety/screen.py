@@ -143,38 +143,39 @@ def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
     return Signal(source="rules", id=rule_id, tier=tier, category=category, detail=detail)
 
 
-def _has_any(text: str, words: tuple[str, ...] | None) -> bool:
-    return words is None or any(w in text for w in words)
+def _grams(text: str) -> set[str]:
+    """Every three- and four-character piece of a sentence (see `Rule.needs_grams`)."""
+    return {text[i : i + 3] for i in range(len(text) - 2)} | {text[i : i + 4] for i in range(len(text) - 3)}
 
 
 def _rule_signals(sentences: Sequence[str]) -> list[Signal]:
     rules = load_rules()
     found: dict[str, Signal] = {}
-    # Skip, for the whole message, every rule whose required words (`Rule.needs`) are all
-    # absent: plain substring tests, far cheaper than running its regex sentence by sentence.
-    whole = "\n".join(sentences)
-    open_gates: dict[str, bool] = {}
-    candidates = []
-    for rule in rules.rules:
-        if rule.gate is not None:
-            key = rule.gate.pattern
-            if key not in open_gates:
-                open_gates[key] = _has_any(whole, rule.gate_needs)
-            if not open_gates[key]:
-                continue
-        if _has_any(whole, rule.needs):
-            candidates.append(rule)
-    for sentence in sentences:
+    # A rule is only run on a sentence holding one of its required three- or four-letter pieces
+    # (`Rule.needs_grams`): set lookups, far cheaper than the rule's regex, and most sentences
+    # of a long post hold none. First the whole message, then each sentence.
+    grams = [_grams(sentence) for sentence in sentences]
+    present = set().union(*grams)
+    candidates = [
+        rule for rule in rules.rules
+        if (rule.gate_grams is None or not present.isdisjoint(rule.gate_grams))
+        and (rule.needs_grams is None or not present.isdisjoint(rule.needs_grams))
+    ]
+    for sentence, sentence_grams in zip(sentences, grams, strict=True):
         gates: dict[str, bool] = {}  # a language file's vocabulary check, run once per sentence
         for rule in candidates:
+            if rule.needs_grams is not None and sentence_grams.isdisjoint(rule.needs_grams):
+                continue
             if rule.gate is not None:
                 if rule.gate.pattern not in gates:
                     gates[rule.gate.pattern] = rule.gate.search(sentence) is not None
                 if not gates[rule.gate.pattern]:
                     continue
-            if rule.unless is not None and rule.unless.search(sentence):
+            matches = list(rule.pattern.finditer(sentence))
+            # `unless` only matters when the pattern matched (most sentences match nothing).
+            if not matches or (rule.unless is not None and rule.unless.search(sentence)):
                 continue
-            for match in rule.pattern.finditer(sentence):
+            for match in matches:
                 signal = _judge(rule, sentence, match)
                 if signal is not None and (signal.id not in found or signal.tier > found[signal.id].tier):
                     found[signal.id] = signal

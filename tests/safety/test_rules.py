@@ -99,15 +99,28 @@ def test_required_words_are_derived_from_the_pattern() -> None:
 
 
 def test_skipping_rules_by_required_words_never_drops_a_match() -> None:
-    from safety.screen import _sentences
+    from safety.screen import _grams, _sentences
 
     rules = load_rules().rules
     for text in _case_texts():
-        sentences = _sentences(text)
-        whole = "\n".join(sentences)
-        for rule in rules:
-            if rule.needs is not None and any(rule.pattern.search(s) for s in sentences):
-                assert any(w in whole for w in rule.needs), (rule.id, text)
+        for sentence in _sentences(text):
+            for rule in rules:
+                if rule.pattern.search(sentence):
+                    if rule.needs is not None:
+                        assert any(w in sentence for w in rule.needs), (rule.id, text)
+                    if rule.needs_grams is not None:
+                        assert not _grams(sentence).isdisjoint(rule.needs_grams), (rule.id, text)
+                if rule.gate is not None and rule.gate.search(sentence) and rule.gate_grams is not None:
+                    assert not _grams(sentence).isdisjoint(rule.gate_grams), (rule.id, text)
+
+
+def test_rare_grams_pick_one_piece_of_each_word() -> None:
+    from safety.rules import rare_grams
+
+    assert rare_grams(None) is None
+    assert rare_grams(("kill", "die")) == frozenset({"kill", "die"})
+    (piece,) = rare_grams(("overdose",)) or ()
+    assert len(piece) == 4 and piece in "overdose"
 
 
 def test_start_check_keeps_every_match() -> None:
