@@ -9,7 +9,6 @@ while the previous one is still being answered waits its turn and is answered in
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import defaultdict
 from functools import cached_property
@@ -21,12 +20,11 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from companion import accounts
+from companion import accounts, ratelimit
 from companion.crypto import checkpoints_owned_by
 from companion.keys import session_secret
 from companion.logging import get_logger
 from companion.models import Role
-from companion.portal import ratelimit
 from companion.runtime import CHECKPOINT_TYPES, Runtime
 from flows.context import TurnContext
 from flows.nodes.escalate import escalation_id
@@ -41,7 +39,6 @@ __all__ = ["AuthenticatedUser", "ChatService", "get_service"]
 log = get_logger(__name__)
 
 #: How long a user's role and active flag are remembered between turns.
-ROLE_CACHE_SECONDS = 30.0
 
 
 class AuthenticatedUser(BaseModel):
@@ -60,7 +57,6 @@ class ChatService:
         self._ephemeral = runtime.builder.compile(checkpointer=memory)
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._locks_guard = threading.Lock()
-        self._roles: dict[str, tuple[Role | None, float]] = {}
 
     # accounts ----------------------------------------------------------------
     @cached_property
@@ -71,7 +67,7 @@ class ChatService:
         """Return the active user with this username and password, else None.
 
         Failed sign-ins are counted with the portal's database-backed limit
-        (`companion.portal.ratelimit`): after `COMPANION_LOGIN_MAX_FAILURES` failures within
+        (`companion.ratelimit`): after `COMPANION_LOGIN_MAX_FAILURES` failures within
         `COMPANION_LOGIN_WINDOW_MINUTES` the username is refused, right password or not, until
         the oldest failure leaves the window; a success clears the count. The chat counts per
         username only, because Chainlit's password callback is not given the client's address.
@@ -92,16 +88,14 @@ class ChatService:
         return AuthenticatedUser(id=user.id, username=user.username, role=user.role)
 
     def _role(self, user_id: str) -> Role | None:
-        """Return the active user's role, remembered for a short while (read on every turn)."""
-        now = time.monotonic()
-        cached = self._roles.get(user_id)
-        if cached is not None and now - cached[1] < ROLE_CACHE_SECONDS:
-            return cached[0]
+        """Return the user's role, or None for an account that is deactivated or gone.
+
+        Read on every turn (one primary-key lookup), so a deactivation takes effect on the very
+        next message, in every process.
+        """
         with Session(self.runtime.engine) as session:
             user = accounts.get_user(session, user_id)
-        role = None if user is None or not user.is_active else user.role
-        self._roles[user_id] = (role, now)
-        return role
+        return None if user is None or not user.is_active else user.role
 
     # turns -------------------------------------------------------------------
     def open_chat(self, *, user_id: str) -> list[Reply]:
@@ -120,10 +114,27 @@ class ChatService:
             return self._locks[user_id]
 
     def _turn(self, user_id: str, turn: TurnInput) -> list[Reply]:
-        if self._role(user_id) is not Role.PATIENT:
-            return [Reply(text=self.runtime.copy.text("staff_notice"), kind=ReplyKind.NOTICE)]
-        with self._lock(user_id):
-            return self._run(user_id, turn)
+        role = self._role(user_id)
+        if role is Role.PATIENT:
+            with self._lock(user_id):
+                return self._run(user_id, turn)
+        if role is None:  # deactivated while signed in: no exercises, but never unscreened
+            return self._inactive(user_id, turn)
+        return [Reply(text=self.runtime.copy.text("staff_notice"), kind=ReplyKind.NOTICE)]
+
+    def _inactive(self, user_id: str, turn: TurnInput) -> list[Reply]:
+        """Answer an account that is no longer active: screened like any turn, then told plainly.
+
+        Risk gets the crisis reply and an escalation record, as on the fail-safe path; anything
+        else gets the "account not active" notice and the crisis resources.
+        """
+        log.info("turn_refused_inactive_account", patient_id=user_id)
+        if turn.text:
+            consented = self.runtime.store.consent_version(user_id) is not None
+            replies = self._fail_safe(user_id, turn, consented=consented, notice="account_inactive")
+        else:
+            replies = [Reply(text=self.runtime.copy.text("account_inactive"), kind=ReplyKind.NOTICE)]
+        return replies
 
     def _run(self, patient_id: str, turn: TurnInput) -> list[Reply]:
         rt = self.runtime
@@ -163,8 +174,9 @@ class ChatService:
         log.info("turn", patient_id=patient_id, tier=tier, phase=str(result.get("phase", "")), replies=len(replies))
         return replies
 
-    def _fail_safe(self, patient_id: str, turn: TurnInput, *, consented: bool) -> list[Reply]:
-        """Answer a turn the graph could not run: crisis reply if the screen finds risk, else resources."""
+    def _fail_safe(self, patient_id: str, turn: TurnInput, *, consented: bool,
+                   notice: str = "turn_failed") -> list[Reply]:
+        """Answer a turn without the graph: crisis reply if the screen finds risk, else `notice` and resources."""
         locale = self.settings.locale
         assessment = self.runtime.detector.detect(turn.text)
         if assessment.tier >= Tier.ACTIVE:
@@ -179,7 +191,7 @@ class ChatService:
             return [Reply(text=crisis.text, kind=ReplyKind.CRISIS, content_id=crisis.content_id)]
         resources = resources_reply(locale)
         return [
-            Reply(text=self.runtime.copy.text("turn_failed"), kind=ReplyKind.NOTICE),
+            Reply(text=self.runtime.copy.text(notice), kind=ReplyKind.NOTICE),
             Reply(text=resources.text, kind=ReplyKind.RESOURCES, content_id=resources.content_id),
         ]
 

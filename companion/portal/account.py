@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from companion import ratelimit
 from companion.accounts import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -25,7 +26,7 @@ from companion.accounts import (
 )
 from companion.db import session_scope
 from companion.logging import get_logger
-from companion.portal import ratelimit, totp
+from companion.portal import totp
 from companion.portal.sessions import ActiveSession, end_user_sessions
 from companion.portal.web import PREFIX, Portal, PortalDep, StaffDep, render
 

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
+from companion import ratelimit
 from companion.accounts import authenticate
 from companion.models import Role
-from companion.portal import ratelimit, totp
+from companion.portal import totp
 from companion.portal.sessions import COOKIE, end_session, start_session, token_id
 from companion.portal.web import (
     ENDED,

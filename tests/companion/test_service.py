@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from companion.accounts import create_user
-from companion.models import Consent, DataKey, Escalation, ExerciseAnswer, Message, Role
+from companion.models import Consent, DataKey, Escalation, ExerciseAnswer, Message, Role, User
 from companion.settings import Settings
 from flows.state import ReplyKind
 from tests.support_service import ChatHarness, joined
@@ -154,6 +154,36 @@ def test_staff_accounts_get_a_notice_not_the_flow(settings: Settings, tmp_path: 
         assert "portal" in joined(replies)
     finally:
         chat.close()
+
+
+def deactivate(chat: ChatHarness) -> None:
+    with Session(chat.runtime.engine) as session:
+        user = session.get(User, chat.patient_id)
+        assert user is not None
+        user.is_active = False
+        session.add(user)
+        session.commit()
+
+
+def test_a_patient_deactivated_mid_chat_is_still_screened_and_gets_the_crisis_reply(chat: ChatHarness) -> None:
+    consent_and_start_module(chat)
+    deactivate(chat)  # within the service's role cache: the very next message must already see it
+    replies = chat.say("I am going to kill myself tonight")
+    assert [r.kind for r in replies] == [ReplyKind.CRISIS]
+    [escalation] = chat.runtime.store.escalations(patient_id=chat.patient_id)
+    assert escalation.tier >= 3 and escalation.safety_mode
+
+
+def test_a_deactivated_patient_is_told_plainly_and_offered_help_not_exercises(chat: ChatHarness) -> None:
+    consent_and_start_module(chat)
+    answers_before = len(chat.runtime.store.answers(patient_id=chat.patient_id))
+    deactivate(chat)
+    replies = chat.say("my answer to the step")
+    assert [r.kind for r in replies] == [ReplyKind.NOTICE, ReplyKind.RESOURCES]
+    assert "not active" in replies[0].text and "portal" not in replies[0].text
+    assert "not active" in joined(chat.start())
+    assert len(chat.runtime.store.answers(patient_id=chat.patient_id)) == answers_before
+    assert chat.runtime.store.escalations(patient_id=chat.patient_id) == []
 
 
 def test_a_failing_graph_still_screens_and_answers(chat: ChatHarness, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,10 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from companion import ratelimit
 from companion.accounts import create_user
 from companion.db import session_scope
 from companion.models import LoginAttempt, PortalSession, Role, User, utcnow
-from companion.portal import ratelimit
 from companion.portal.sessions import (
     COOKIE,
     PRE_COOKIE,
