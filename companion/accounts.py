@@ -6,7 +6,7 @@ import secrets
 import uuid
 
 from pwdlib import PasswordHash
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from companion.models import Role, User, UserPublic
 
@@ -65,7 +65,8 @@ def create_user(session: Session, *, username: str, role: Role, password: str) -
     """
     name = validate_username(username)
     validate_password(password)
-    if session.exec(select(User).where(User.username == name)).first() is not None:
+    # Unique regardless of case: "Sam" and "sam" would be one person to the rate limit and to staff.
+    if session.exec(select(User).where(func.lower(User.username) == name.lower())).first() is not None:
         raise DuplicateUsernameError(f"username {name!r} is already taken; choose another")
     user = User(id=str(uuid.uuid4()), username=name, role=role, password_hash=_hasher.hash(password))
     session.add(user)

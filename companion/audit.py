@@ -274,14 +274,17 @@ def verify(engine: Engine) -> VerifyResult:
     return VerifyResult(ok=not problems, checked=checked, problems=problems)
 
 
-def entries(engine: Engine, *, limit: int = 50, patient_id: str | None = None) -> list[AuditEntryPublic]:
-    """The newest `limit` entries (of one patient's data, or all), newest first: the admin view."""
+def entries(engine: Engine, *, limit: int = 50, patient_id: str | None = None,
+            before: int | None = None) -> list[AuditEntryPublic]:
+    """The newest `limit` entries (of one patient's data, or all; below sequence number `before`), newest first."""
     if limit < 1:
         raise ValueError("limit must be at least 1")
     with Session(engine) as session:
         query = select(AuditEntry)
         if patient_id is not None:
             query = query.where(AuditEntry.patient_id == patient_id)
+        if before is not None:
+            query = query.where(AuditEntry.seq < before)
         rows = list(session.exec(query.order_by(col(AuditEntry.seq).desc()).limit(limit)))
     return [_public(row) for row in rows]
 

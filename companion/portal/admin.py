@@ -24,7 +24,7 @@ from companion import audit
 from companion.accounts import create_user, generate_password
 from companion.db import session_scope
 from companion.logging import get_logger
-from companion.models import AuditEntry, Role, User
+from companion.models import Role, User
 from companion.portal.sessions import end_user_sessions
 from companion.portal.web import PREFIX, PortalDep, StaffDep, render
 
@@ -150,16 +150,6 @@ def activate_account(request: Request, portal: PortalDep, staff: StaffDep, user_
     return RedirectResponse(f"{PREFIX}/users?notice=activated", status_code=303)
 
 
-def _entries(engine: Engine, *, before: int | None, limit: int) -> list[audit.AuditEntryPublic]:
-    """The newest `limit` entries with a sequence number below `before` (all when None), newest first."""
-    with Session(engine) as db:
-        query = select(AuditEntry)
-        if before is not None:
-            query = query.where(AuditEntry.seq < before)
-        rows = db.exec(query.order_by(col(AuditEntry.seq).desc()).limit(limit)).all()
-        return [audit.AuditEntryPublic.model_validate(row.model_dump()) for row in rows]
-
-
 def _usernames(engine: Engine, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
@@ -180,7 +170,7 @@ def audit_page(request: Request, portal: PortalDep, staff: StaffDep, before: str
     audit.record(portal.engine, actor=staff.user_id, action="read.audit_log",
                  target=None if cursor is None else f"before:{cursor}")
     result = audit.verify(portal.engine)
-    rows = _entries(portal.engine, before=cursor, limit=PAGE_SIZE + 1)
+    rows = audit.entries(portal.engine, before=cursor, limit=PAGE_SIZE + 1)
     older = rows[PAGE_SIZE - 1].seq if len(rows) > PAGE_SIZE else None
     rows = rows[:PAGE_SIZE]
     names = _usernames(portal.engine, {r.actor for r in rows})

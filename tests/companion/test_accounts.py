@@ -74,3 +74,9 @@ def test_set_password_refuses_weak_or_odd_passwords_and_unknown_users(session: S
     with pytest.raises(LookupError, match="no user"):
         set_password(session, user_id="no-such-id", password="a brand new password")
     assert session.exec(select(User)).one().password_hash == before
+
+
+def test_usernames_are_unique_regardless_of_case(session: Session) -> None:
+    create_user(session, username="Sam.K", role=Role.PATIENT, password="a-long-password")
+    with pytest.raises(DuplicateUsernameError):
+        create_user(session, username="sam.k", role=Role.THERAPIST, password="a-long-password")
