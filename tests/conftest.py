@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,21 +36,30 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "var")
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+@contextmanager
+def fresh_postgres_database(prefix: str = "companion_test") -> Iterator[str]:
+    """Create a PostgreSQL database of its own, yield its URL, drop it afterwards (skips if unconfigured)."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL storage test skipped: set COMPANION_TEST_POSTGRES_URL to run it")
     import psycopg
 
     base = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    name = f"companion_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(base, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     head, _, _ = POSTGRES_URL.rpartition("/")
-    yield f"{head}/{name}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{head}/{name}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

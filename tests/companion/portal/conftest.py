@@ -253,3 +253,18 @@ def post_form(client: TestClient, path: str, data: dict[str, str] | None = None,
     """POST a portal form with the CSRF token taken from `page` (default: the portal start page)."""
     html = client.get(page or "/portal/login").text
     return client.post(path, data={**(data or {}), "csrf_token": csrf_from(html)})
+
+
+@dataclass
+class World:
+    """One module-wide app, its runtime and accounts, and a client (the access and CSRF walks)."""
+
+    runtime: Runtime
+    people: People
+    client: TestClient
+
+
+@pytest.fixture(scope="module")
+def world(shared_runtime: Runtime, shared_people: People, shared_app: FastAPI) -> Iterator[World]:
+    with TestClient(shared_app, base_url=BASE_URL, follow_redirects=False) as client:
+        yield World(shared_runtime, shared_people, client)

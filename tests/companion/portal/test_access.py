@@ -18,8 +18,6 @@ every test, so the order tests run in does not matter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
@@ -37,6 +35,7 @@ from companion.runtime import Runtime
 from tests.companion.portal.conftest import (
     BASE_URL,
     People,
+    World,
     csrf_from,
     real_path,
     session_for,
@@ -83,17 +82,6 @@ def outcome(response: Response) -> str:
     return "allowed"
 
 
-@dataclass
-class World:
-    runtime: Runtime
-    people: People
-    client: TestClient
-
-
-@pytest.fixture(scope="module")
-def world(shared_runtime: Runtime, shared_people: People, shared_app: FastAPI) -> Iterator[World]:
-    with TestClient(shared_app, base_url=BASE_URL, follow_redirects=False) as client:
-        yield World(shared_runtime, shared_people, client)
 
 
 def signed_in_as(world: World, persona: str) -> str | None:

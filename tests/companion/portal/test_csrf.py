@@ -10,12 +10,10 @@ use a double-submit cookie; a cross-origin POST is refused by the Origin check.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlmodel import Session, col, func, select
@@ -36,6 +34,7 @@ from tests.companion.portal.conftest import (
     BASE_URL,
     PASSWORD,
     People,
+    World,
     csrf_from,
     new_escalation,
     real_path,
@@ -47,17 +46,6 @@ CSRF_REFUSAL = "did not come from this site"
 POST_ROWS = sorted(path for method, path in ACCESS if method == "POST")
 
 
-@dataclass
-class World:
-    runtime: Runtime
-    people: People
-    client: TestClient
-
-
-@pytest.fixture(scope="module")
-def world(shared_runtime: Runtime, shared_people: People, shared_app: FastAPI) -> Iterator[World]:
-    with TestClient(shared_app, base_url=BASE_URL, follow_redirects=False) as client:
-        yield World(shared_runtime, shared_people, client)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ session and rate-limit tables.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from tests.companion.portal.test_progress import (
 from tests.companion.portal.test_queue import (
     test_unresolved_first_then_higher_tier_then_overdue_then_newest,
 )
-from tests.conftest import POSTGRES_URL, make_settings
+from tests.conftest import fresh_postgres_database, make_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -60,18 +59,8 @@ __all__ = [
 @pytest.fixture
 def portal_settings(tmp_path: Path) -> Iterator[Settings]:
     """Settings on a fresh PostgreSQL database of its own, dropped afterwards."""
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL storage test skipped: set COMPANION_TEST_POSTGRES_URL to run it")
-    import psycopg
-
-    base = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
-    name = f"companion_portal_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    head, _, _ = POSTGRES_URL.rpartition("/")
-    yield make_settings(tmp_path / "var", public_url="https://testserver", database_url=f"{head}/{name}")
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database("companion_portal") as url:
+        yield make_settings(tmp_path / "var", public_url="https://testserver", database_url=url)
 
 
 def test_this_module_really_runs_on_postgresql(runtime: Runtime) -> None:
