@@ -185,3 +185,27 @@ def test_portal_pages_have_no_wcag_violations(
     assert not violations, "WCAG violations:\n" + "\n".join(violations)
     hosts = {urlsplit(url).hostname for url in requested}
     assert hosts == {"127.0.0.1"}, sorted(hosts)
+
+
+def test_pages_shown_after_a_form_have_no_wcag_violations(world: PortalWorld, chromium: Any) -> None:
+    """Invitation created, account ready (patient), account created (admin): reached only by a POST."""
+    base = world.server.base_url
+    violations: list[str] = []
+    with chromium.new_context(**VIEWPORTS["phone"]) as context:
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        portal_sign_in(page, base, world.therapist)
+        link = new_invitation(page, base, "R.C.")
+        assert "Invitation created" in page.locator("h1").inner_text()
+        violations += axe_violations(page, "invitation created")
+        context.clear_cookies()
+        join(page, link, f"later-{world.therapist.username[-6:]}", "another long patient password")
+        violations += axe_violations(page, "account ready")
+        portal_sign_in(page, base, world.admin)
+        page.goto(f"{base}/portal/users")
+        page.fill("#new_username", f"staff-{world.admin.username[-6:]}")
+        page.select_option("#new_role", "reviewer")
+        page.get_by_role("button", name="Create account").click()
+        assert "Account created" in page.locator("h1").inner_text()
+        violations += axe_violations(page, "account created")
+    assert not violations, "WCAG violations:\n" + "\n".join(violations)
