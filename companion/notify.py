@@ -234,12 +234,15 @@ class EscalationAlerts:
         if not self.claim(event.escalation_id, event.tier):
             return  # already notified at this tier, here or in another process
         targets: list[tuple[str, Notifier]] = []
+        for_therapist = event
         if event.tier >= REVIEWER_MIN_TIER:
             targets.append(("reviewers", self.reviewers))
         try:
             urls = self.therapist_urls(patient_id)
             if urls:
                 targets.append(("therapist", self.therapist_notifier(urls)))
+            # Therapists open their patient's page (the escalation page is the reviewers').
+            for_therapist = event.model_copy(update={"portal_path": f"/portal/patients/{patient_id}"})
         except Exception as exc:  # noqa: BLE001 - a bad therapist URL must not stop the reviewers' alert
             log.error("escalation_notify_failed", escalation_id=event.escalation_id, source="therapist",
                       error=type(exc).__name__)
@@ -247,7 +250,7 @@ class EscalationAlerts:
             failed: list[tuple[str, Notifier]] = []
             for source, notifier in targets:
                 try:
-                    notifier.notify(event)
+                    notifier.notify(for_therapist if source == "therapist" else event)
                     log.info("escalation_notified", escalation_id=event.escalation_id, tier=event.tier, source=source)
                 except Exception as exc:  # noqa: BLE001 - logged by type only; the text may not be ours
                     log.warning("escalation_notify_attempt_failed", escalation_id=event.escalation_id,

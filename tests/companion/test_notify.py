@@ -82,10 +82,11 @@ def test_a_crisis_turn_notifies_reviewers_and_the_therapist_once_without_patient
         posts = receiver.wait_for(2)
         assert sorted(p.path for p in posts) == ["/reviewers", "/therapist"]
         [escalation] = chat.runtime.store.escalations(patient_id=chat.patient_id)
+        link = {"/reviewers": f"/portal/escalations/{escalation.id}", "/therapist": f"/portal/patients/{chat.patient_id}"}
         for post in posts:
             assert MARKER not in post.body and "rope" not in post.body and chat.username not in post.body
             assert "Open the escalation in the portal" in post.json()["message"]
-            assert f"/portal/escalations/{escalation.id}" in post.json()["message"]
+            assert link[post.path] in post.json()["message"]
         assert escalation.notified_tier == escalation.tier
     finally:
         chat.close()
@@ -148,6 +149,9 @@ def test_tier_two_flags_go_to_the_therapist_only_and_tier_three_to_both() -> Non
     worker.close()
     assert [e.escalation_id for e in reviewers.events] == ["esc"]
     assert sorted(e.escalation_id for e in therapist.events) == ["esc", "flag"]
+    # Each is sent to the page its reader can open: reviewers the escalation, therapists the patient.
+    assert all(e.portal_path.startswith("/portal/escalations/") for e in reviewers.events)
+    assert all(e.portal_path.startswith("/portal/patients/") for e in therapist.events)
 
 
 def test_a_higher_tier_on_the_same_escalation_is_news_but_a_repeat_is_not() -> None:
