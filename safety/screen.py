@@ -39,7 +39,8 @@ _NEGATORS = frozenset(
 )
 # Words between a negator and the match that mean the negation is about something else.
 # "I" starts a new clause of its own ("nothing :( i just want to die").
-_NEGATION_BREAKERS = frozenset("know why if sure think mind care stop help understand i i'm im".split())
+_NEW_CLAUSE = frozenset("i i'm im".split())
+_NEGATION_BREAKERS = frozenset("know why if sure think mind care stop help understand".split()) | _NEW_CLAUSE
 _FIRST_PERSON = frozenset("i i'm im i've ive i'd id i'll me my myself mine".split())
 _THIRD_PERSON = frozenset(
     """he she they he's she's they're theyre his her him them their himself herself themselves
@@ -94,7 +95,15 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
-def _negated(clause_prefix: str) -> bool:
+def _negated(clause_prefix: str, matched: str = "") -> bool:
+    """Whether a negator closely precedes the match, with no word between that ends its scope.
+
+    A match that itself starts with "I" ("... anymore well i had planned to do it") begins a
+    clause of its own and is never negated by what came before.
+    """
+    first = _WORD.match(matched)
+    if first and first.group(0) in _NEW_CLAUSE:
+        return False
     words = _WORD.findall(clause_prefix)[-5:]
     for i, word in enumerate(words):
         if word in _NEGATORS and not _NEGATION_BREAKERS.intersection(words[i + 1 :]):
@@ -123,7 +132,7 @@ def _markers(sentence: str) -> tuple[bool, bool, bool]:
 def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
     prefix = sentence[max(0, match.start() - _PREFIX_CHARS) : match.start()]  # bounded: linear time
     clause_prefix = _CLAUSE.split(prefix)[-1]
-    if rule.negatable and _negated(clause_prefix):
+    if rule.negatable and _negated(clause_prefix, match.group(0)):
         return None
     tier, category, rule_id, detail = rule.tier, rule.category, rule.id, ""
     recent, history, fiction = _markers(sentence)
