@@ -57,7 +57,14 @@ def portal_routes() -> list[tuple[str, str]]:
 
 
 def mount_portal(app: FastAPI, settings: Settings, runtime: Callable[[], Runtime]) -> None:
-    """Serve the portal from `app`, using `runtime()` (called on first use) for storage and content."""
+    """Serve the portal from `app`, using `runtime()` (called on first use) for storage and content.
+
+    The reviewers' response-time policy is read and checked here, so a broken file stops the
+    start with a message naming the file and line instead of failing the first reviewer.
+    """
+    from companion.portal.targets import response_targets
+
+    response_targets()
     app.state.portal = Portal(settings, runtime)
     app.include_router(portal_router())
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(STATIC)), name="portal-static")

@@ -34,10 +34,6 @@ log = get_logger("companion.portal.escalations")
 
 router = APIRouter()
 
-# Read and check the response-time policy when the portal is mounted: a broken file stops the
-# start with a message naming the file and line, instead of failing the first reviewer.
-response_targets()
-
 FILTERS = [
     (StatusFilter.ACTIVE, "Not resolved"), (StatusFilter.OPEN, "Open"),
     (StatusFilter.ACKNOWLEDGED, "Acknowledged"), (StatusFilter.CONTACTED, "Contacted"),
