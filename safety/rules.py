@@ -234,6 +234,10 @@ class Rule(BaseModel):
     match about someone else. Method questions are often asked that way ("how long until someone
     finds you"), and asking is the risk.
 
+    `hyperbole_tier`: the highest tier when the sentence reads as hyperbole (a laughing marker
+    such as "lol" or a skull emoji, or "going to kill myself if ..." with a trivial cause such as
+    homework or a test); see `safety.screen`. Such idioms still get the screening questions.
+
     `gate` is shared by every rule of a language file: a sentence in which it finds nothing
     (no word of that language's risk vocabulary) skips all of that file's rules, so rules for
     other languages cost one cheap search per sentence instead of one per rule.
@@ -258,6 +262,7 @@ class Rule(BaseModel):
     recent_tier: Tier | None = None
     history_tier: Tier | None = None
     history_category: Category | None = None
+    hyperbole_tier: Tier | None = None
     gate: re.Pattern[str] | None = None
     needs: tuple[str, ...] | None = None
     gate_needs: tuple[str, ...] | None = None
@@ -338,6 +343,7 @@ def _rule(raw: dict[str, Any], macros: dict[str, str], gate: re.Pattern[str] | N
         recent_tier=raw.get("recent_tier"),
         history_tier=raw.get("history_tier"),
         history_category=raw.get("history_category"),
+        hyperbole_tier=raw.get("hyperbole_tier"),
         gate=gate,
         needs=(needs := required_words(pattern)),
         gate_needs=(gate_needs := required_words(gate) if gate is not None else None),

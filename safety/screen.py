@@ -39,9 +39,21 @@ _NEGATORS = frozenset(
 )
 # Words between a negator and the match that mean the negation is about something else.
 # "I" starts a new clause of its own ("nothing :( i just want to die").
-_NEW_CLAUSE = frozenset("i i'm im".split())
+# So do its contractions: in "if nothing changes i'll end it" the negator belongs to the condition.
+_NEW_CLAUSE = frozenset("i i'm im i'll i'd i've ive imma".split())
 _NEGATION_BREAKERS = frozenset("know why if sure think mind care stop help understand".split()) | _NEW_CLAUSE
 _FIRST_PERSON = frozenset("i i'm im i've ive i'd id i'll me my myself mine".split())
+# A third-person word the speaker says they are ("i'm the kind of person who", "i am someone
+# who") describes the speaker, so it does not make the match about someone else.
+_SPEAKER_IS = re.compile(
+    r"\b(?:i'?m|im|i am|i was|i'?ve (?:always )?been|ive (?:always )?been|i have (?:always )?been|"
+    r"i'?ve become|i became|i feel like|i'?d be) (?:(?:the|a|an|one|of|those|type|kind|sort|such|just|"
+    r"only|exactly|same|kinda|sorta|that|really|very|typical|real|little|young|sad|lonely|depressed|"
+    r"broken|anxious|quiet|weird) )*$"
+)
+_SPEAKER_VERBS = frozenset("told tell asked ask showed show lied promised promise convinced".split())
+# "has" right before a match has a third-person subject ("diana has committed suicide").
+_THIRD_PERSON_VERB = frozenset("has hasn't hasnt".split())
 _THIRD_PERSON = frozenset(
     """he she they he's she's they're theyre his her him them their himself herself themselves
     friend friends mate bestie bff mom mum mother dad father brother sister son daughter cousin
@@ -80,6 +92,23 @@ _AFFIRMATION = re.compile(
     r"sometimes|kind of|kinda|sort of|a bit|a little|maybe|probably|all the time|every day|often|"
     r"a lot|true|correct|right|exactly|i guess|i think so)\b[^.?!]{0,30}$"
 )
+# Hyperbole (see `Rule.hyperbole_tier`): a laughing marker in the sentence, or an idiomatic
+# "going to kill myself if/when ..." with a trivial cause in the same sentence.
+_LAUGHING = re.compile(
+    r"\b(?:lo+l+|lmf?a+o+|rofl|ha(?:ha)+h?|he(?:he)+|jk|jkjk|just (?:kidding|joking)|bruh+|xd+)\b|"
+    "\U0001f480|\U0001f602|\U0001f923|\U0001f639|\u2620"
+)
+_SERIOUS = re.compile(
+    r"\b(?:i mean it|(?:not|n't|never) (?:joking|kidding)|no joke|not a joke|i'?m (?:dead )?serious|for real this time)\b"
+)
+_IDIOM_FUTURE = re.compile(r"\b(?:going to|gonna|will|'ll|ll|might|about to|literally|legit|actually)\b")
+_TRIVIAL_CAUSE = re.compile(
+    r"\b(?:if|unless|because|cause|cuz|cos|bc)\b[^.?!]{0,60}\b(?:tests?|exams?|quiz(?:zes)?|"
+    r"homework|hw|assignments?|essays?|worksheets?|maths?|physics|chemistry|biology|algebra|geometry|"
+    r"class(?:es)?|lessons?|teacher|presentation|wifi|internet|lag|game|match|song|episode|season|"
+    r"finale|spoilers?|alarm|printer|haircut|outfit|cringe|embarrass\w*|concert|tickets?|pizza|"
+    r"snacks?|coffee|traffic|queue|meme|one more (?:\w+ )?(?:day|minute|page|question|problem|word))\b"
+)
 _TIMING = re.compile(r"^(?:tonight|today|right now|now|soon|tomorrow|this weekend|very soon)\b[ .!]*$")
 
 
@@ -111,14 +140,37 @@ def _negated(clause_prefix: str, matched: str = "") -> bool:
     return False
 
 
+def _speaker_is(words: Sequence[str]) -> bool:
+    """Whether the words end in the speaker describing themself ("i'm the type of")."""
+    return _SPEAKER_IS.search(" ".join(words[-8:]) + " ") is not None
+
+
+def _object_of_speaker(words: Sequence[str]) -> bool:
+    """Whether a third-person word is the object of the speaker's verb ("i told my mum ...")."""
+    tail = [w for w in words[-3:] if w not in ("my", "the", "our", "to")]
+    return len(tail) >= 2 and tail[-1] in _SPEAKER_VERBS and tail[-2] in _FIRST_PERSON
+
+
 def _subject(prefix: str, *, impersonal: bool = False) -> str:
-    for word in reversed(_WORD.findall(prefix)):
+    words = _WORD.findall(prefix)
+    if words and words[-1] in _THIRD_PERSON_VERB:
+        # "i'm the type of person who has suicidal thoughts" is about the speaker
+        before = words[:-1]
+        if before and before[-1] in ("who", "that"):
+            before = before[:-1]
+            if before and before[-1] in _THIRD_PERSON | _GENERIC:
+                before = before[:-1]
+        return "first" if _speaker_is(before) else "third"
+    for index in range(len(words) - 1, -1, -1):
+        word = words[index]
         if word in _FIRST_PERSON:
             return "first"
         if impersonal and word in _GENERIC:
             continue
         if word in _THIRD_PERSON:
-            return "third"
+            if _object_of_speaker(words[:index]):
+                continue  # "i told my mum the cuts were ...": the speaker is still the subject
+            return "first" if _speaker_is(words[:index]) else "third"
     return "none"
 
 
@@ -127,6 +179,17 @@ def _markers(sentence: str) -> tuple[bool, bool, bool]:
     """Whether a sentence has a recent-time, a long-ago and a fiction marker (once per sentence)."""
     return (_RECENT.search(sentence) is not None, _HISTORY.search(sentence) is not None,
             _FICTION.search(sentence) is not None)
+
+
+def _hyperbole(sentence: str, match: re.Match[str]) -> bool:
+    """Whether a match reads as hyperbole: laughing close by, or "gonna ... if <trivial>" (not "i mean it")."""
+    if _SERIOUS.search(sentence):
+        return False
+    if _LAUGHING.search(sentence[max(0, match.start() - 60) : match.end() + 40]):
+        return True
+    around = sentence[max(0, match.start() - 40) : match.end()]
+    return _IDIOM_FUTURE.search(around) is not None and _TRIVIAL_CAUSE.search(
+        sentence[max(0, match.start() - 100) : match.end() + 100]) is not None
 
 
 def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
@@ -147,6 +210,8 @@ def _judge(rule: Rule, sentence: str, match: re.Match[str]) -> Signal | None:
             return Signal(source="rules", id=f"{rule_id}.third_party", tier=min(tier, Tier.DISTRESS),
                           category=Category.DISTRESS if tier > Tier.DISTRESS else category,
                           detail="about someone else")
+    if rule.hyperbole_tier is not None and tier > rule.hyperbole_tier and _hyperbole(sentence, match):
+        tier, rule_id, detail = rule.hyperbole_tier, f"{rule_id}.hyperbole", "hyperbole"
     if tier > Tier.UNCLEAR and _HYPOTHETICAL.search(clause_prefix):
         tier, rule_id, detail = Tier.UNCLEAR, f"{rule_id}.hypothetical", "hypothetical"
     return Signal(source="rules", id=rule_id, tier=tier, category=category, detail=detail)
