@@ -62,6 +62,8 @@ class User(UserBase, table=True):
     notify_url: str | None = Field(default=None, max_length=2000)
     #: Staff TOTP secret, encrypted with the data key of owner `staff:<user id>`; None = no second factor.
     totp_secret: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    #: The time step of the last TOTP code accepted, so a code cannot be used twice.
+    totp_last_step: int | None = None
 
 
 class UserPublic(UserBase):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
 import pyotp
 from fastapi.testclient import TestClient
 
@@ -103,3 +106,34 @@ def test_next_only_goes_to_portal_pages(client: TestClient, people: People) -> N
         response = client.post("/portal/login", data={"username": "rev.cy", "password": PASSWORD,
                                                        "next": target, "csrf_token": csrf_from(page.text)})
         assert response.headers["location"] == expected
+
+
+def test_a_second_factor_code_is_accepted_only_once(runtime: Runtime, people: People) -> None:
+    secret = totp.new_secret()
+    totp.enable(runtime.engine, runtime.crypto, user_id=people.reviewer, secret=secret)
+    code = pyotp.TOTP(secret).now()
+    assert totp.verify(runtime.engine, runtime.crypto, user_id=people.reviewer, code=code)
+    assert not totp.verify(runtime.engine, runtime.crypto, user_id=people.reviewer, code=code), "replayed"
+    earlier = pyotp.TOTP(secret).at(datetime.now(UTC), counter_offset=-1)
+    assert not totp.verify(runtime.engine, runtime.crypto, user_id=people.reviewer, code=earlier), "older step"
+
+
+def test_concurrent_uses_of_one_code_let_exactly_one_through(runtime: Runtime, people: People) -> None:
+    secret = totp.new_secret()
+    totp.enable(runtime.engine, runtime.crypto, user_id=people.admin, secret=secret)
+    code = pyotp.TOTP(secret).now()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(
+            lambda _: totp.verify(runtime.engine, runtime.crypto, user_id=people.admin, code=code), range(4)))
+    assert results.count(True) == 1
+
+
+def test_matching_step_accepts_neighbouring_steps_for_clock_drift() -> None:
+    secret = totp.new_secret()
+    now = datetime.now(UTC)
+    generator = pyotp.TOTP(secret)
+    step = generator.timecode(now)
+    for offset in (-1, 0, 1):
+        assert totp.matching_step(secret, generator.at(now, counter_offset=offset), at=now) == step + offset
+    assert totp.matching_step(secret, generator.at(now, counter_offset=3), at=now) is None
+    assert totp.matching_step(secret, "12345", at=now) is None
