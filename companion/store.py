@@ -8,6 +8,7 @@ escalation records, which safety needs whatever the consent state.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from datetime import date
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 __all__ = ["SqlPatientStore", "crypto_for"]
 
 STORE_SCOPE = "store_conversations"
+NOTIFY_URL_PURPOSE = "notify_url"
+ENCRYPTED_URL = "enc:v1:"  # prefix of an encrypted notify URL in `User.notify_url`
+MAX_NOTIFY_URL = 1000  # base64 of its ciphertext fits the 2000-character column
 AI_SCOPE = "external_ai"
 
 
@@ -222,24 +226,46 @@ class SqlPatientStore:
                 session.add(CareTeam(patient_id=patient_id, therapist_id=therapist_id))
 
     def set_notify_url(self, *, user_id: str, url: str | None) -> None:
-        """Set (or clear, with None) the apprise URL a therapist is notified at."""
-        if url is not None and "://" not in url:
+        """Set (or clear, with None) the apprise URL a therapist is notified at, encrypted.
+
+        The URL may carry a password or token, so it is stored encrypted under the therapist's
+        own key (owner `staff:<user id>`), like a TOTP secret.
+        """
+        if url is not None and (not url.strip() or "://" not in url):
             raise ValueError("a notify URL is an apprise URL (scheme://...), e.g. mailtos://user:pass@example.org")
+        if url is not None and len(url) > MAX_NOTIFY_URL:
+            raise ValueError(f"a notify URL is at most {MAX_NOTIFY_URL} characters")
+        stored = None
+        if url is not None:
+            blob = self.crypto.encrypt(f"staff:{user_id}", url.strip(), purpose=NOTIFY_URL_PURPOSE)
+            stored = ENCRYPTED_URL + base64.b64encode(blob).decode("ascii")
         with session_scope(self.engine) as session:
             user = _require_role(session, user_id, Role.THERAPIST)
-            user.notify_url = url
+            user.notify_url = stored
             session.add(user)
 
+    def has_notify_url(self, user_id: str) -> bool:
+        with Session(self.engine) as session:
+            user = session.get(User, user_id)
+            return user is not None and bool(user.notify_url)
+
     def therapist_notify_urls(self, patient_id: str) -> list[str]:
-        """Return the notify URLs of the patient's active therapists who have one."""
+        """Return the notify URLs of the patient's active therapists who have one (decrypted)."""
         with Session(self.engine) as session:
             query = (
-                select(User.notify_url)
+                select(User.id, User.notify_url)
                 .join(CareTeam, col(CareTeam.therapist_id) == col(User.id))
                 .where(CareTeam.patient_id == patient_id, User.is_active == True)  # noqa: E712
                 .where(col(User.notify_url).is_not(None))
             )
-            return [url for url in session.exec(query) if url]
+            rows = list(session.exec(query))
+        return [self._notify_url(user_id, stored) for user_id, stored in rows if stored]
+
+    def _notify_url(self, user_id: str, stored: str) -> str:
+        if not stored.startswith(ENCRYPTED_URL):  # set before URLs were encrypted (schema 0002-0007)
+            return stored
+        blob = base64.b64decode(stored.removeprefix(ENCRYPTED_URL))
+        return self.crypto.decrypt_text(f"staff:{user_id}", blob, purpose=NOTIFY_URL_PURPOSE)
 
     # transcript --------------------------------------------------------------
     def append_messages(self, *, patient_id: str, turn_id: str, messages: Sequence[tuple[str, str]]) -> None:

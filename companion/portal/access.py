@@ -65,6 +65,7 @@ ACCESS: dict[tuple[str, str], Rule] = {
     ("POST", "/portal/account/password"): STAFF,
     ("POST", "/portal/account/second-factor"): STAFF,  # confirm a code to switch TOTP on
     ("POST", "/portal/account/second-factor/disable"): STAFF,
+    ("POST", "/portal/account/notifications"): _THERAPIST,  # where risk alerts about their patients go
     # therapists ----------------------------------------------------------------------------
     ("GET", "/portal/patients"): _THERAPIST,  # caseload, urgent risk events first
     ("GET", "/portal/patients/{patient_id}"): _OWN_PATIENT,  # progress, charts, shared results

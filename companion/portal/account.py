@@ -1,4 +1,5 @@
-"""Staff account pages: change the password, switch the TOTP second factor on or off.
+"""Staff account pages: change the password, switch the TOTP second factor on or off, and (therapists) set
+where risk alerts about their patients are sent.
 
 `GET /portal/account` shows both forms. Changing the password needs the current one (a wrong
 one counts toward the sign-in rate limit, so a borrowed session cannot guess it) and signs out
@@ -26,9 +27,11 @@ from companion.accounts import (
 )
 from companion.db import session_scope
 from companion.logging import get_logger
+from companion.models import Role
 from companion.portal import totp
 from companion.portal.sessions import ActiveSession, end_user_sessions
-from companion.portal.web import PREFIX, Portal, PortalDep, StaffDep, render
+from companion.portal.web import PREFIX, Portal, PortalDep, StaffDep, portal_of, render
+from companion.store import MAX_NOTIFY_URL
 
 __all__ = ["NOTICES", "router"]
 
@@ -41,6 +44,8 @@ NOTICES = {
     "password_changed": "Your password has been changed. Your other sessions have been signed out.",
     "second_factor_on": "Two-step sign-in is on. Your other sessions have been signed out.",
     "second_factor_off": "Two-step sign-in is off. You now sign in with your password alone.",
+    "notifications_on": "Risk alerts about your patients will be sent to the address you gave.",
+    "notifications_off": "Risk alerts about your patients will not be sent to you. Reviewers are still alerted.",
 }
 #: A set-up key as `totp.new_secret` makes it (base32); the form sends it back.
 SECRET = re.compile(r"[A-Z2-7]{16,64}")
@@ -64,9 +69,12 @@ def _page(request: Request, staff: ActiveSession, *, status_code: int = 200, err
     if not staff.has_second_factor:
         key = secret or totp.new_secret()
         setup = {"secret": key, "grouped": _grouped(key), "qr": totp.provisioning_svg(key, staff.username)}
+    notify_set = None
+    if staff.role is Role.THERAPIST:
+        notify_set = portal_of(request).runtime.store.has_notify_url(staff.user_id)
     return render(request, "account/index.html", status_code=status_code, title="Your account",
                   error=error, notice=notice, setup=setup, min_length=MIN_PASSWORD_LENGTH,
-                  max_length=MAX_PASSWORD_LENGTH)
+                  max_length=MAX_PASSWORD_LENGTH, notify_set=notify_set, max_url=MAX_NOTIFY_URL)
 
 
 def _paused(request: Request, staff: ActiveSession, wait: int, what: str) -> Response:
@@ -179,3 +187,21 @@ def disable_second_factor(request: Request, portal: PortalDep, staff: StaffDep, 
     ended = end_user_sessions(portal.engine, staff.user_id, keep=staff.session_id)
     log.info("portal_second_factor_off", user_id=staff.user_id, sessions_ended=ended)
     return RedirectResponse(f"{PREFIX}/account?notice=second_factor_off", status_code=303)
+
+
+@router.post("/account/notifications")
+def set_notifications(request: Request, portal: PortalDep, staff: StaffDep, url: FormText = "",
+                      clear: FormText = "") -> Response:
+    """Set or clear the apprise URL that risk alerts about the therapist's patients go to (stored encrypted)."""
+    if clear:
+        portal.runtime.store.set_notify_url(user_id=staff.user_id, url=None)
+        log.info("portal_notify_url_cleared", user_id=staff.user_id)
+        return RedirectResponse(f"{PREFIX}/account?notice=notifications_off", status_code=303)
+    url = url.strip()
+    if not url or "://" not in url or len(url) > MAX_NOTIFY_URL or any(ord(ch) < 32 for ch in url):
+        return _page(request, staff, status_code=400,
+                     error="Give an alert address as an apprise URL, such as mailtos://user:password@mail.example.org"
+                           f"?to=you@example.org (at most {MAX_NOTIFY_URL} characters). Nothing was changed.")
+    portal.runtime.store.set_notify_url(user_id=staff.user_id, url=url)
+    log.info("portal_notify_url_set", user_id=staff.user_id, scheme=url.split("://", 1)[0][:20])
+    return RedirectResponse(f"{PREFIX}/account?notice=notifications_on", status_code=303)

@@ -46,6 +46,7 @@ __all__ = [
     "csrf_token_for",
     "home_for",
     "install_error_pages",
+    "portal_of",
     "render",
     "set_session_cookie",
 ]
@@ -106,6 +107,7 @@ def _portal(request: Request) -> Portal:
 
 
 PortalDep = Annotated[Portal, Depends(_portal)]
+portal_of = _portal  #: the `Portal` serving a request, for helpers that are not handlers
 
 
 def _session(request: Request) -> ActiveSession:

@@ -178,3 +178,33 @@ def test_switching_the_second_factor_off_needs_a_current_code(
     assert ok.status_code == 303 and ok.headers["location"] == "/portal/account?notice=second_factor_off"
     assert totp_blob(runtime, people.admin) is None
     assert 'name="secret"' in client.get("/portal/account").text  # set-up offered again
+
+
+def test_a_therapist_sets_and_clears_the_alert_address_which_is_stored_encrypted(
+    client: TestClient, people: People, runtime: Runtime,
+) -> None:
+    sign_in(client, "dr.ada")
+    url = "json://127.0.0.1:9/alerts?token=s3cret-token"
+    assert "Alerts to you are <strong>off</strong>" in client.get("/portal/account").text
+    saved = post_account(client, "/portal/account/notifications", {"url": url})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("notice=notifications_on")
+    with Session(runtime.engine) as db:
+        stored = db.get(User, people.therapist)
+        assert stored is not None and stored.notify_url is not None
+        assert "s3cret-token" not in stored.notify_url and "127.0.0.1" not in stored.notify_url
+    assert runtime.store.therapist_notify_urls(people.patient) == [url]
+    page = client.get("/portal/account").text
+    assert "Alerts to you are <strong>on</strong>" in page and "s3cret-token" not in page
+    for bad in ("", "not a url", "json://" + "x" * 2000, "json://host/\x00"):
+        refused = post_account(client, "/portal/account/notifications", {"url": bad})
+        assert refused.status_code == 400 and "Nothing was changed" in refused.text
+    assert runtime.store.therapist_notify_urls(people.patient) == [url]
+    cleared = post_account(client, "/portal/account/notifications", {"clear": "1"})
+    assert cleared.headers["location"].endswith("notice=notifications_off")
+    assert runtime.store.therapist_notify_urls(people.patient) == []
+
+
+def test_only_therapists_have_an_alert_address(client: TestClient, people: People) -> None:
+    sign_in(client, "rev.cy")
+    assert "Risk alerts about your patients" not in client.get("/portal/account").text
+    assert post_account(client, "/portal/account/notifications", {"url": "json://127.0.0.1:9/x"}).status_code == 403
