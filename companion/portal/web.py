@@ -22,9 +22,11 @@ from urllib.parse import quote
 
 import jinja2
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from companion.logging import get_logger
 from companion.models import CareTeam, Invite, Role
@@ -238,7 +240,8 @@ ENDED = {
 
 
 def install_error_pages(app: FastAPI) -> None:
-    """Answer `SignInRequired` with a redirect to sign-in (or 403 for forms) and `Forbidden` with 403."""
+    """Answer `SignInRequired` with a redirect to sign-in (or 403 for forms), `Forbidden` with 403, and
+    unknown portal addresses with an HTML 404 page (elsewhere FastAPI's own answers stay)."""
 
     async def sign_in_required(request: Request, error: Exception) -> Response:
         assert isinstance(error, SignInRequired)
@@ -257,5 +260,13 @@ def install_error_pages(app: FastAPI) -> None:
         assert isinstance(error, Forbidden)
         return render(request, "error.html", status_code=403, title="No access", message=error.message)
 
+    async def not_found(request: Request, error: Exception) -> Response:
+        assert isinstance(error, StarletteHTTPException)
+        if not request.url.path.startswith(f"{PREFIX}/") or error.status_code not in (404, 405):
+            return await http_exception_handler(request, error)  # the rest of the app keeps FastAPI's answers
+        return render(request, "error.html", status_code=error.status_code, title="Page not found",
+                      message="There is no page at this address. Check the link, or start again from the portal's start page.")
+
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(Forbidden, forbidden)
+    app.add_exception_handler(StarletteHTTPException, not_found)

@@ -137,3 +137,11 @@ def test_matching_step_accepts_neighbouring_steps_for_clock_drift() -> None:
         assert totp.matching_step(secret, generator.at(now, counter_offset=offset), at=now) == step + offset
     assert totp.matching_step(secret, generator.at(now, counter_offset=3), at=now) is None
     assert totp.matching_step(secret, "12345", at=now) is None
+
+
+def test_an_unknown_portal_address_gets_a_page_not_json(client: TestClient, people: People) -> None:
+    for path in ("/portal/nope", "/portal/static/nope.css"):
+        response = client.get(path)
+        assert response.status_code == 404 and "text/html" in response.headers["content-type"]
+        assert "There is no page at this address" in response.text
+    assert client.post("/portal/patients", data={}).status_code == 405
