@@ -7,9 +7,9 @@ Screenshots go to the test's temp directory.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,47 +18,22 @@ from tests.e2e.e2e_server import Patient, RunningServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 CRISIS_MESSAGE = "I have pills saved up and I'm going to take them tonight"
 HTML_MESSAGE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> at work'
 TIMEOUT_MS = 30_000
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is not installed (apt-get install -y chromium; .ci/run does this)"
-    if os.environ.get("COMPANION_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"COMPANION_REQUIRE_BROWSER=1 but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture
-def page(server: RunningServer, tmp_path: Path) -> Iterator[object]:
-    _require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(**PHONE)  # type: ignore[arg-type]
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        try:
-            yield page
-        finally:
-            page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
-            context.close()
-            browser.close()
+def page(server: RunningServer, chromium: Any, tmp_path: Path) -> Iterator[object]:
+    context = chromium.new_context(**PHONE)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield page
+    finally:
+        page.screenshot(path=str(tmp_path / "last.png"), full_page=True)
+        context.close()
 
 
 def test_phone_sign_in_consent_step_and_crisis(
