@@ -45,7 +45,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from companion.logging import get_logger
-from companion.models import AuditEntry, Escalation, utcnow
+from companion.models import AuditEntry, Escalation, as_utc, utcnow
 
 if TYPE_CHECKING:
     from companion.store import SqlPatientStore
@@ -92,9 +92,7 @@ class VerifyResult(BaseModel):
 
 
 def _timestamp(value: datetime) -> str:
-    if value.tzinfo is None:  # stored as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return as_utc(value).astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def entry_hash(*, seq: int, created_at: datetime, actor: str, action: str, patient_id: str | None,

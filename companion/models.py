@@ -33,12 +33,18 @@ __all__ = [
     "Role",
     "User",
     "UserPublic",
+    "as_utc",
     "utcnow",
 ]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """A stored time as an aware UTC datetime (SQLite gives them back naive; they are stored as UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 class Role(StrEnum):

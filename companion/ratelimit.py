@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from companion.db import session_scope
-from companion.models import LoginAttempt, utcnow
+from companion.models import LoginAttempt, as_utc, utcnow
 from companion.settings import Settings
 
 __all__ = ["attempt_keys", "clear_failures", "record_failure", "retry_after_seconds"]
@@ -55,7 +55,7 @@ def retry_after_seconds(engine: Engine, keys: Sequence[str], settings: Settings,
                 .limit(settings.login_max_failures)
             ).all()
             if len(times) >= settings.login_max_failures:
-                oldest = times[-1] if times[-1].tzinfo else times[-1].replace(tzinfo=UTC)
+                oldest = as_utc(times[-1])
                 wait = max(wait, int((oldest + window - now).total_seconds()) + 1)
     return wait
 

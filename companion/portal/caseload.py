@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from companion import audit
-from companion.models import CareTeam, Message, User, utcnow
+from companion.models import CareTeam, Message, User, as_utc, utcnow
 from companion.portal.care_team import record_session, remove_assignment
 from companion.portal.charts import Point, Threshold, describe_trend, line_chart
 from companion.portal.invitations import clean_text
@@ -29,7 +29,6 @@ from companion.portal.progress import (
     RiskEvent,
     Score,
     answer_rows,
-    aware,
     decrypter,
     load_progress,
     module_statuses,
@@ -98,7 +97,7 @@ def load_caseload(portal: PortalDep, therapist_id: str) -> list[CaseloadEntry]:
         entries.append(CaseloadEntry(
             patient_id=team.patient_id, username=user.username,
             reference=read_reference(runtime, team.patient_id, team.reference),
-            last_active=max(aware(t) for t in times) if times else None, last_session_on=team.last_session_on,
+            last_active=max(as_utc(t) for t in times) if times else None, last_session_on=team.last_session_on,
             in_progress=[m.title for m in modules if m.in_progress],
             completed=[m.title for m in modules if m.completed_runs],
             latest={qid: series[-1] if series else None for qid, series in scores.items()},

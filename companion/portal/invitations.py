@@ -14,7 +14,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
@@ -31,7 +31,7 @@ from companion.accounts import (
 from companion.crypto import PatientCrypto
 from companion.db import session_scope
 from companion.logging import get_logger
-from companion.models import CareTeam, Invite, Role, User, utcnow
+from companion.models import CareTeam, Invite, Role, User, as_utc, utcnow
 
 __all__ = [
     "INVITE_PURPOSE",
@@ -122,16 +122,12 @@ def staff_owner(therapist_id: str) -> str:
     return f"staff:{therapist_id}"
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def status_of(invite: Invite, now: datetime) -> InviteStatus:
     if invite.revoked_at is not None:
         return InviteStatus.REVOKED
     if invite.used_at is not None:
         return InviteStatus.USED
-    if _aware(invite.expires_at) <= now:
+    if as_utc(invite.expires_at) <= now:
         return InviteStatus.EXPIRED
     return InviteStatus.WAITING
 
@@ -161,7 +157,7 @@ def list_invites(engine: Engine, crypto: PatientCrypto, *, therapist_id: str,
     owner = staff_owner(therapist_id)
     return [
         InviteView(
-            invite_id=r.id, created_at=_aware(r.created_at), expires_at=_aware(r.expires_at), status=status_of(r, now),
+            invite_id=r.id, created_at=as_utc(r.created_at), expires_at=as_utc(r.expires_at), status=status_of(r, now),
             reference=crypto.decrypt_text(owner, r.reference, purpose=INVITE_PURPOSE) if r.reference else "",
         )
         for r in rows

@@ -15,7 +15,7 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
@@ -28,6 +28,7 @@ from companion.models import (
     EscalationStatus,
     ExerciseAnswer,
     User,
+    as_utc,
 )
 from companion.portal.invitations import REFERENCE_PURPOSE
 from companion.portal.outcome_words import NAMES, outcome_sentences, pre_session_summary
@@ -130,10 +131,6 @@ class Progress:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def answer_rows(engine: Any, patient_ids: Iterable[str]) -> list[ExerciseAnswer]:
     """Answer rows (ciphertext untouched) of these patients, oldest first."""
     ids = list(patient_ids)
@@ -188,7 +185,7 @@ def scores_from(rows: Iterable[ExerciseAnswer], value: Callable[[ExerciseAnswer]
         try:
             on = date.fromisoformat(str(data.get("date")))
         except ValueError:
-            on = aware(row.updated_at).date()
+            on = as_utc(row.updated_at).date()
         found[qid].append(Score(qid, on, int(data["total"]), str(data["band"])))
     for series in found.values():
         series.sort(key=lambda s: s.on)
@@ -204,8 +201,8 @@ def module_statuses(runtime: Runtime, rows: Iterable[ExerciseAnswer]) -> list[Mo
     by_module: dict[str, list[tuple[date, date, date | None]]] = {}
     for run in runs.values():
         module = runtime.modules.modules[run[0].module_id]
-        done = [aware(r.updated_at).date() for r in run if r.step_id == module.steps[-1].id and r.completed]
-        days = [aware(r.updated_at).date() for r in run]
+        done = [as_utc(r.updated_at).date() for r in run if r.step_id == module.steps[-1].id and r.completed]
+        days = [as_utc(r.updated_at).date() for r in run]
         by_module.setdefault(module.id, []).append((min(days), max(days), min(done) if done else None))
     statuses = []
     for module_id, found in by_module.items():
@@ -230,7 +227,7 @@ def risk_events(engine: Any, patient_ids: Iterable[str]) -> list[RiskEvent]:
     return [
         RiskEvent(escalation_id=r.id, patient_id=r.patient_id, tier=r.tier,
                   categories=tuple(c.replace("_", " ") for c in r.categories.split(",") if c),
-                  status=str(r.status), raised_at=aware(r.created_at), safety_mode=r.safety_mode)
+                  status=str(r.status), raised_at=as_utc(r.created_at), safety_mode=r.safety_mode)
         for r in rows
     ]
 
@@ -256,7 +253,7 @@ def _shared_results(runtime: Runtime, rows: list[ExerciseAnswer], value: Callabl
                      target=row.run_id[:200])
         text = value(row)
         if isinstance(text, str):
-            results.append(SharedResult(module.id, module.title, aware(row.updated_at).date(), _plain(text)))
+            results.append(SharedResult(module.id, module.title, as_utc(row.updated_at).date(), _plain(text)))
     results.reverse()
     return results, private_plan
 
@@ -272,7 +269,7 @@ def load_progress(runtime: Runtime, *, patient_id: str, therapist_id: str, today
     audit.record(runtime.engine, actor=therapist_id, action="read.progress", patient_id=patient_id,
                  target="reference,check-ins,questionnaires,share-decisions")
     value = decrypter(runtime, patient_id)
-    moods = [(aware(r.updated_at).date(), v) for r in rows
+    moods = [(as_utc(r.updated_at).date(), v) for r in rows
              if r.module_id == CHECK_IN and r.step_id == "mood" and isinstance(v := value(r), int)]
     scores = scores_from(rows, value)
     assignments = []
@@ -284,7 +281,7 @@ def load_progress(runtime: Runtime, *, patient_id: str, therapist_id: str, today
     shared, private_plan = _shared_results(runtime, rows, value, actor=therapist_id, patient_id=patient_id)
     plans = [s for s in shared if runtime.modules.modules[s.module_id].show_in_crisis]
     modules = module_statuses(runtime, rows)
-    reviews = [(r.module_id, aware(r.updated_at).date()) for r in rows if r.step_id == HOMEWORK_STEP]
+    reviews = [(r.module_id, as_utc(r.updated_at).date()) for r in rows if r.step_id == HOMEWORK_STEP]
     homework = [
         (m.title, m.completed_on, next((d for mid, d in reviews if mid == m.module_id and d >= m.completed_on), None))
         for m in modules if m.completed_on is not None

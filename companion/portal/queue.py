@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
@@ -30,6 +30,7 @@ from companion.models import (
     ExerciseAnswer,
     ReviewerLabel,
     User,
+    as_utc,
     utcnow,
 )
 from companion.portal.targets import QUEUED_TIERS, ResponseTargets, TierTarget
@@ -110,10 +111,6 @@ class InvalidAction(ValueError):
     """A reviewer's form cannot be stored as sent; the message says what to change."""
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def in_words(delta: timedelta) -> str:
     """'less than a minute', '12 minutes', '2 hours 5 minutes', '3 days 4 hours'."""
     minutes = max(int(delta.total_seconds() // 60), 0)
@@ -165,7 +162,7 @@ class Queue:
 
 
 def _item(row: Escalation, targets: ResponseTargets, now: datetime) -> QueueItem:
-    created = _aware(row.created_at)
+    created = as_utc(row.created_at)
     target = targets.for_tier(row.tier)
     late = now - created - target.target if target else timedelta(0)
     overdue = bool(target) and row.acknowledged_at is None and row.status == EscalationStatus.OPEN and late > timedelta(0)
@@ -270,7 +267,7 @@ def _action_view(store: SqlPatientStore, patient_id: str, action: EscalationActi
             note = NOTE_UNAVAILABLE
     assert action.id is not None
     return ActionView(id=action.id, kind=KIND_WORDS.get(action.kind, str(action.kind)), actor=actor,
-                      created_at=_aware(action.created_at), outcome=OUTCOME_WORDS.get(action.outcome, action.outcome),
+                      created_at=as_utc(action.created_at), outcome=OUTCOME_WORDS.get(action.outcome, action.outcome),
                       note=note)
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
 from companion.db import session_scope
-from companion.models import PortalSession, Role, User, utcnow
+from companion.models import PortalSession, Role, User, as_utc, utcnow
 from companion.settings import Settings
 
 __all__ = [
@@ -64,10 +64,6 @@ def token_id(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 def start_session(engine: Engine, *, user_id: str, second_factor_pending: bool = False) -> str:
     """Create a session for `user_id` and return the token for its cookie."""
     token = new_token()
@@ -97,15 +93,15 @@ def load_session(engine: Engine, token: str | None, settings: Settings,
         reason = None
         if user is None or not user.is_active:
             reason = "inactive"
-        elif now - _aware(row.created_at) > timedelta(hours=settings.portal_absolute_hours):
+        elif now - as_utc(row.created_at) > timedelta(hours=settings.portal_absolute_hours):
             reason = "expired"
-        elif now - _aware(row.last_seen_at) > timedelta(minutes=settings.portal_idle_minutes):
+        elif now - as_utc(row.last_seen_at) > timedelta(minutes=settings.portal_idle_minutes):
             reason = "idle"
         if reason is not None:
             session.delete(row)
             return None, reason
         assert user is not None
-        if now - _aware(row.last_seen_at) > TOUCH_EVERY:
+        if now - as_utc(row.last_seen_at) > TOUCH_EVERY:
             row.last_seen_at = now
             session.add(row)
         return ActiveSession(
