@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlmodel import Session, select
 
 from companion.models import LoginAttempt
-from companion.settings import Settings
 from tests.support_service import ChatHarness
 
 RIGHT = "a-long-test-password"  # the harness patient's password
-
-
-@pytest.fixture
-def chat(settings: Settings) -> Iterator[ChatHarness]:
-    harness = ChatHarness(settings)
-    yield harness
-    harness.close()
 
 
 def failures(chat: ChatHarness) -> int:

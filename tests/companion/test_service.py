@@ -17,13 +17,6 @@ from flows.state import ReplyKind
 from tests.support_service import ChatHarness, joined
 
 
-@pytest.fixture
-def chat(settings: Settings):
-    harness = ChatHarness(settings)
-    yield harness
-    harness.close()
-
-
 def rows(chat: ChatHarness, model: type) -> int:
     with Session(chat.runtime.engine) as session:
         return session.exec(select(func.count()).select_from(model).where(model.patient_id == chat.patient_id)).one()  # type: ignore[attr-defined]
